@@ -1,0 +1,33 @@
+# kubelab — `make help` lists the targets.
+SHELL := /bin/bash
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+KUBELAB := .build/debug/kubelab
+
+.PHONY: help deps build run test bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+deps: ## install liblua5.4-dev (and pkg-config) when they are missing
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists lua5.4; then \
+		echo "installing liblua5.4-dev and pkg-config"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq liblua5.4-dev pkg-config >/dev/null; \
+	fi
+	@pkg-config --exists lua5.4 || { echo "liblua5.4-dev is still missing" >&2; exit 1; }
+
+build: deps ## build kubelab (debug)
+	$(SWIFT) build
+
+run: build ## build and run the showcase: a node crashes under the binpack scheduler
+	$(KUBELAB) run plugins/scenarios/node-crash.lua --scheduler plugins/schedulers/binpack.lua --seed 1
+
+test: deps ## build and run every test, then the determinism and boundary checks
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	@./scripts/check-boundaries.sh
+	@./scripts/check-determinism.sh $(KUBELAB)
+
+clean: ## remove build products
+	rm -rf .build

@@ -1,0 +1,52 @@
+public import SimCore
+
+/// spec of a node.
+public struct NodeSpec: Equatable, Sendable {
+    public var taints: [Taint] = []
+    public var unschedulable: Bool = false
+    public var podCIDR: String = ""
+    public init(taints: [Taint] = [], unschedulable: Bool = false) { self.taints = taints; self.unschedulable = unschedulable }
+}
+
+/// A node condition (Ready, MemoryPressure, ...).
+public struct NodeCondition: Equatable, Sendable {
+    public var type: String
+    /// "True", "False" or "Unknown"
+    public var status: String
+    public var reason: String = ""
+    public var message: String = ""
+    public var lastHeartbeatTime: SimTime? = nil
+    public var lastTransitionTime: SimTime? = nil
+    public init(type: String, status: String, reason: String = "", message: String = "",
+                lastHeartbeatTime: SimTime? = nil, lastTransitionTime: SimTime? = nil) {
+        self.type = type; self.status = status; self.reason = reason; self.message = message
+        self.lastHeartbeatTime = lastHeartbeatTime; self.lastTransitionTime = lastTransitionTime
+    }
+}
+
+/// status of a node.
+public struct NodeStatus: Equatable, Sendable {
+    public var capacity: ResourceList = [:]
+    /// What pods may request; defaults to capacity.
+    public var allocatable: ResourceList = [:]
+    public var conditions: [NodeCondition] = []
+    /// Image names present on the node.
+    public var images: [String] = []
+    public init() {}
+}
+
+/// A node (core/v1).
+public struct Node: Equatable, Sendable {
+    public var metadata: ObjectMeta
+    public var spec: NodeSpec
+    public var status: NodeStatus
+
+    public init(metadata: ObjectMeta, spec: NodeSpec = .init(), status: NodeStatus = .init()) {
+        self.metadata = metadata; self.spec = spec; self.status = status
+    }
+
+    /// The Ready condition's status: "True", "False" or "Unknown" ("Unknown" when absent).
+    public var readyStatus: String { status.conditions.first { $0.type == "Ready" }?.status ?? "Unknown" }
+    /// The Ready condition is True.
+    public var isReady: Bool { readyStatus == "True" }
+}

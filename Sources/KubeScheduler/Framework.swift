@@ -1,0 +1,136 @@
+public import KubeAPI
+
+/// A scheduling profile: the filter and score plugins that run, in order, with weights.
+public final class Framework {
+    public var filters: [any FilterPlugin]
+    public var scores: [(plugin: any ScorePlugin, weight: Int64)]
+    public var postBinds: [any PostBindPlugin] = []
+
+    public init(filters: [any FilterPlugin], scores: [(plugin: any ScorePlugin, weight: Int64)]) {
+        self.filters = filters; self.scores = scores
+    }
+
+    /// The built-in filters every profile keeps (kube-scheduler's defaults that decide
+    /// feasibility).
+    public static func defaultFilters() -> [any FilterPlugin] {
+        [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinityFilter(), NodeResourcesFit()]
+    }
+
+    /// kube-scheduler's default profile, reduced to the built-ins kubelab has so far.
+    public static func defaultProfile() -> Framework {
+        Framework(filters: defaultFilters(), scores: [(NodeResourcesFit(), 1)])
+    }
+
+    /// One node's score from one plugin.
+    public struct PluginScore: Sendable, Equatable {
+        public var plugin: String
+        public var raw: Int64
+        public var normalized: Int64
+        public var weight: Int64
+    }
+
+    /// One node's verdicts and scores in a cycle.
+    public struct NodeResult: Sendable, Equatable {
+        public var node: String
+        /// The first failing filter's status, or nil when the node is feasible.
+        public var failure: Status?
+        public var scores: [PluginScore] = []
+        public var total: Int64 = 0
+    }
+
+    /// The outcome of one scheduling cycle.
+    public struct Result: Sendable {
+        public var node: String?
+        public var nodes: [NodeResult]
+        /// kube-scheduler's FitError text: "0/4 nodes are available: 4 Insufficient cpu."
+        public var message: String {
+            if let n = node { return "bound to \(n)" }
+            var counts: [String: Int] = [:]
+            for r in nodes { for reason in r.failure?.reasons ?? [] { counts[reason, default: 0] += 1 } }
+            let parts = counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" }
+            return "0/\(nodes.count) nodes are available: \(parts.joined(separator: ", "))."
+        }
+    }
+
+    /// Runs filters and scores over `nodes` (in the given order) and picks the node with
+    /// the highest total; ties are broken at random with `random`, as kube-scheduler's
+    /// selectHost does (reservoir sampling over the tied nodes).
+    public func schedule(_ pod: Pod, nodes: [NodeInfo], random: () -> UInt64) -> Result {
+        let state = CycleState()
+        var results: [NodeResult] = []
+        results.reserveCapacity(nodes.count)
+        var feasible: [Int] = []
+        for (i, n) in nodes.enumerated() {
+            var r = NodeResult(node: n.name)
+            for f in filters {
+                let s = f.filter(state, pod, n)
+                if !s.isSuccess {
+                    var s2 = s
+                    if s2.plugin.isEmpty { s2.plugin = f.name }
+                    r.failure = s2
+                    break
+                }
+            }
+            if r.failure == nil { feasible.append(i) }
+            results.append(r)
+        }
+        guard !feasible.isEmpty else { return Result(node: nil, nodes: results) }
+        if feasible.count == 1 && scores.isEmpty {
+            return Result(node: nodes[feasible[0]].name, nodes: results)
+        }
+        for (plugin, weight) in scores {
+            var list: [(node: String, score: Int64)] = []
+            list.reserveCapacity(feasible.count)
+            for i in feasible {
+                let (s, st) = plugin.score(state, pod, nodes[i])
+                list.append((nodes[i].name, st.isSuccess ? s : 0))
+            }
+            let raws = list.map(\.score)
+            if !plugin.normalize(state, pod, &list).isSuccess {
+                for j in list.indices { list[j].score = 0 }
+            }
+            for (j, i) in feasible.enumerated() {
+                results[i].scores.append(PluginScore(plugin: plugin.name, raw: raws[j], normalized: list[j].score, weight: weight))
+                results[i].total += list[j].score * weight
+            }
+        }
+        var best = -1
+        var bestScore = Int64.min
+        var ties: UInt64 = 0
+        for i in feasible {
+            let t = results[i].total
+            if t > bestScore {
+                best = i; bestScore = t; ties = 1
+            } else if t == bestScore {
+                ties += 1
+                if random() % ties == 0 { best = i }
+            }
+        }
+        return Result(node: nodes[best].name, nodes: results)
+    }
+
+    /// Places `pods` one at a time on `nodes` (no time passes): each placement counts for
+    /// the next pod. Pods that already name a node count as running there first.
+    ///
+    /// - Returns: per pod key ("ns/name"), the cycle's result, in input order.
+    public func scheduleAll(_ pods: [Pod], nodes: [Node], random: () -> UInt64) -> [(key: String, result: Result)] {
+        var infos = nodes.sorted { $0.metadata.name < $1.metadata.name }.map { NodeInfo(node: $0) }
+        var index: [String: Int] = [:]
+        for (i, n) in infos.enumerated() { index[n.name] = i }
+        var pending: [Pod] = []
+        for p in pods {
+            if !p.spec.nodeName.isEmpty, let i = index[p.spec.nodeName] { infos[i].add(p) } else { pending.append(p) }
+        }
+        var out: [(key: String, result: Result)] = []
+        for p in pods where p.spec.nodeName.isEmpty || index[p.spec.nodeName] == nil {
+            let r = schedule(p, nodes: infos, random: random)
+            if let n = r.node, let i = index[n] {
+                var bound = p
+                bound.spec.nodeName = n
+                infos[i].add(bound)
+            }
+            out.append(("\(p.metadata.namespace)/\(p.metadata.name)", r))
+        }
+        return out
+    }
+}

@@ -1,0 +1,143 @@
+public import KubeAPI
+
+/// NodeResourcesFit: the Filter checks that the pod's requests fit the node's free
+/// resources; the Score (LeastAllocated strategy, cpu and memory with weight 1 each)
+/// prefers nodes with more room, with kube-scheduler's integer formula.
+public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
+    public let name = "NodeResourcesFit"
+    /// Score strategy.
+    public enum Strategy: String, Sendable { case leastAllocated = "LeastAllocated", mostAllocated = "MostAllocated" }
+    public var strategy: Strategy
+    /// Scored resources and their weights, in order.
+    public var resources: [(name: String, weight: Int64)]
+
+    public init(strategy: Strategy = .leastAllocated, resources: [(name: String, weight: Int64)] = [("cpu", 1), ("memory", 1)]) {
+        self.strategy = strategy; self.resources = resources
+    }
+
+    public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+        let r = PodRequests.of(pod)
+        var reasons: [String] = []
+        var unresolvable = false
+        if Int64(node.pods.count) + 1 > node.allowedPodNumber { reasons.append("Too many pods") }
+        let free = node.free
+        for res in r.names {
+            let want = r[res]
+            guard want > 0 else { continue }
+            if want > free[res] {
+                reasons.append("Insufficient \(res)")
+                if want > node.allocatable[res] { unresolvable = true }
+            }
+        }
+        if reasons.isEmpty { return .success }
+        return Status(unresolvable ? .unschedulableAndUnresolvable : .unschedulable, reasons, plugin: name)
+    }
+
+    public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
+        let podNZ = PodRequests.of(pod, nonZero: true)
+        let podReal = PodRequests.of(pod)
+        var sum: Int64 = 0
+        var weights: Int64 = 0
+        for (res, w) in resources {
+            let alloc = node.allocatable[res]
+            guard alloc > 0 else { continue }
+            let requested: Int64
+            switch res {
+            case "cpu", "memory": requested = node.nonZeroRequested[res] + podNZ[res]
+            default:
+                guard podReal[res] > 0 else { continue }
+                requested = node.requested[res] + podReal[res]
+            }
+            let s: Int64
+            switch strategy {
+            case .leastAllocated: s = requested > alloc ? 0 : (alloc - requested) * maxNodeScore / alloc
+            case .mostAllocated: s = min(requested, alloc) * maxNodeScore / alloc
+            }
+            sum += s * w
+            weights += w
+        }
+        return (weights == 0 ? 0 : sum / weights, .success)
+    }
+}
+
+/// NodeUnschedulable: cordoned nodes reject pods that do not tolerate
+/// `node.kubernetes.io/unschedulable:NoSchedule`.
+public final class NodeUnschedulable: FilterPlugin {
+    public let name = "NodeUnschedulable"
+    public init() {}
+    public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+        guard node.node.spec.unschedulable else { return .success }
+        let taint = Taint(key: "node.kubernetes.io/unschedulable", effect: .noSchedule)
+        if pod.spec.tolerations.contains(where: { $0.tolerates(taint) }) { return .success }
+        return Status(.unschedulableAndUnresolvable, ["node(s) were unschedulable"], plugin: name)
+    }
+}
+
+/// NodeName: a pod that names a node fits only there.
+public final class NodeName: FilterPlugin {
+    public let name = "NodeName"
+    public init() {}
+    public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+        if pod.spec.nodeName.isEmpty || pod.spec.nodeName == node.name { return .success }
+        return Status(.unschedulableAndUnresolvable, ["node(s) didn't match the requested node name"], plugin: name)
+    }
+}
+
+/// TaintToleration (Filter): every NoSchedule and NoExecute taint must be tolerated.
+public final class TaintToleration: FilterPlugin {
+    public let name = "TaintToleration"
+    public init() {}
+    public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+        for taint in node.node.spec.taints where taint.effect != .preferNoSchedule {
+            if !pod.spec.tolerations.contains(where: { $0.tolerates(taint) }) {
+                return Status(.unschedulableAndUnresolvable,
+                              ["node(s) had untolerated taint {\(taint.key): \(taint.value)}"], plugin: name)
+            }
+        }
+        return .success
+    }
+}
+
+/// NodeAffinity (Filter): `nodeSelector` and the required node-affinity terms.
+public final class NodeAffinityFilter: FilterPlugin {
+    public let name = "NodeAffinity"
+    public init() {}
+
+    public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+        let labels = node.node.metadata.labels
+        for (k, v) in pod.spec.nodeSelector where labels[k] != v {
+            return Status(.unschedulableAndUnresolvable, ["node(s) didn't match Pod's node affinity/selector"], plugin: name)
+        }
+        if let terms = pod.spec.affinity?.nodeAffinity?.required {
+            if !terms.contains(where: { NodeAffinityFilter.matches($0, node.node) }) {
+                return Status(.unschedulableAndUnresolvable, ["node(s) didn't match Pod's node affinity/selector"], plugin: name)
+            }
+        }
+        return .success
+    }
+
+    /// A term matches when all its expressions match; an empty term matches nothing.
+    static func matches(_ term: NodeSelectorTerm, _ node: Node) -> Bool {
+        if term.matchExpressions.isEmpty && term.matchFields.isEmpty { return false }
+        let labels = node.metadata.labels
+        for r in term.matchExpressions where !requirementMatches(r, labels[r.key]) { return false }
+        for r in term.matchFields {
+            let value: String? = r.key == "metadata.name" ? node.metadata.name : nil
+            if !requirementMatches(r, value) { return false }
+        }
+        return true
+    }
+
+    static func requirementMatches(_ r: NodeSelectorRequirement, _ value: String?) -> Bool {
+        switch r.operator {
+        case "In": return value.map { r.values.contains($0) } ?? false
+        case "NotIn": return value.map { !r.values.contains($0) } ?? true
+        case "Exists": return value != nil
+        case "DoesNotExist": return value == nil
+        case "Gt", "Lt":
+            guard let v = value.flatMap({ Int64($0) }), r.values.count == 1, let bound = Int64(r.values[0]) else { return false }
+            return r.operator == "Gt" ? v > bound : v < bound
+        default: return false
+        }
+    }
+}

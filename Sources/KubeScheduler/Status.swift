@@ -1,0 +1,47 @@
+public import KubeAPI
+
+/// The result code of a plugin, with kube-scheduler's names and meaning.
+public enum Code: String, Sendable, Equatable {
+    /// The plugin ran and the pod may proceed.
+    case success = "Success"
+    /// An internal error: the pod is retried with backoff; the node is rejected.
+    case error = "Error"
+    /// The pod does not fit this node now; preemption may help.
+    case unschedulable = "Unschedulable"
+    /// The pod cannot fit this node and preemption would not help.
+    case unschedulableAndUnresolvable = "UnschedulableAndUnresolvable"
+    /// Permit: the pod waits.
+    case wait = "Wait"
+    /// The plugin does not apply to this pod.
+    case skip = "Skip"
+}
+
+/// A plugin's verdict: expected outcomes are values, not thrown errors.
+public struct Status: Sendable, Equatable {
+    public var code: Code
+    public var reasons: [String]
+    /// The plugin that produced the status.
+    public var plugin: String
+
+    public init(_ code: Code = .success, _ reasons: [String] = [], plugin: String = "") {
+        self.code = code; self.reasons = reasons; self.plugin = plugin
+    }
+
+    public static let success = Status(.success)
+    public var isSuccess: Bool { code == .success || code == .skip }
+    /// The reasons joined, as kube-scheduler prints them.
+    public var message: String { reasons.joined(separator: ", ") }
+}
+
+/// Per-cycle scratch space shared by the hooks of one scheduling cycle.
+public final class CycleState {
+    private var values: [String: Any] = [:]
+    public init() {}
+    public subscript(key: String) -> Any? {
+        get { values[key] }
+        set { values[key] = newValue }
+    }
+}
+
+/// The maximum score a Score plugin may return (kube's MaxNodeScore).
+public let maxNodeScore: Int64 = 100

@@ -1,0 +1,137 @@
+import Foundation
+public import KubeAPI
+public import KubeScheduler
+public import LuaPlugins
+import SimCore
+
+/// `kubelab schedule`: one scheduling pass with no time. Pods are placed one at a time,
+/// each placement counting for the next; pods that already name a node count as running
+/// there.
+public struct SchedulePass {
+    /// The result of a pass; `--json` writes it.
+    public struct Output: Codable, Sendable {
+        /// "ns/pod" -> node, or null when the pod fits nowhere.
+        public var placements: [String: String?]
+        /// "ns/pod" -> kube-scheduler's FitError message.
+        public var unschedulable: [String: String]
+        /// The order pods were scheduled in.
+        public var order: [String]
+        /// node -> pods placed (including pods that named it already), cpu / memory requested.
+        public var nodes: [String: NodeUse]
+        public var scheduler: String
+        public var plugin_failures: [String]
+        /// Manifests in the inputs that are not scheduled (e.g. Services), "kind/name".
+        public var skipped: [String]
+
+        public func json() -> String {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            guard let d = try? enc.encode(self), let s = String(data: d, encoding: .utf8) else { return "{}" }
+            return s + "\n"
+        }
+    }
+
+    public struct NodeUse: Codable, Sendable {
+        public var pods: Int
+        public var cpu_requested: Int64
+        public var cpu_allocatable: Int64
+        public var memory_requested: Int64
+        public var memory_allocatable: Int64
+    }
+
+    public var nodes: [Node] = []
+    public var pods: [Pod] = []
+    public var skipped: [String] = []
+
+    public init() {}
+
+    /// Reads the node and pod manifests. Deployments and ReplicaSets in the pods file
+    /// become their replicas (`name-1`, `name-2`, ...).
+    ///
+    /// - Throws: `ManifestError` for unreadable or invalid files.
+    public mutating func load(nodesText: String, nodesFile: String, podsText: String, podsFile: String) throws(ManifestError) {
+        for d in try ManifestDecoder.decode(nodesText, file: nodesFile) {
+            switch d {
+            case .object(.node(var n), _):
+                if n.status.allocatable.isEmpty { n.status.allocatable = n.status.capacity }
+                nodes.append(n)
+            case .object(let o, let line):
+                throw ManifestError(file: nodesFile, line: line, field: "kind",
+                                    message: "expected Node objects in the nodes file, got \(o.kind.rawValue)")
+            case .unsupported(let kind, _, let name, _): skipped.append("\(kind)/\(name)")
+            }
+        }
+        for d in try ManifestDecoder.decode(podsText, file: podsFile) {
+            switch d {
+            case .object(.pod(let p), _): pods.append(Self.defaulted(p))
+            case .object(.deployment(let dep), _):
+                pods += Self.expand(dep.metadata, dep.spec.replicas, dep.spec.template)
+            case .object(.replicaSet(let rs), _):
+                pods += Self.expand(rs.metadata, rs.spec.replicas, rs.spec.template)
+            case .object(let o, _): skipped.append("\(o.kind.rawValue)/\(o.metadata.name)")
+            case .unsupported(let kind, _, let name, _): skipped.append("\(kind)/\(name)")
+            }
+        }
+        var seen: Set<String> = []
+        for p in pods where !seen.insert("\(p.metadata.namespace)/\(p.metadata.name)").inserted {
+            throw ManifestError(file: podsFile, line: nil, field: "metadata.name",
+                                message: "two pods are named \(p.metadata.namespace)/\(p.metadata.name)")
+        }
+        seen = []
+        for n in nodes where !seen.insert(n.metadata.name).inserted {
+            throw ManifestError(file: nodesFile, line: nil, field: "metadata.name", message: "two nodes are named \(n.metadata.name)")
+        }
+    }
+
+    static func defaulted(_ p: Pod) -> Pod {
+        var q = p
+        if q.metadata.namespace.isEmpty { q.metadata.namespace = "default" }
+        if q.metadata.name.isEmpty { q.metadata.name = q.metadata.generateName + "0" }
+        return q
+    }
+
+    static func expand(_ meta: ObjectMeta, _ replicas: Int, _ t: PodTemplateSpec) -> [Pod] {
+        guard replicas > 0 else { return [] }
+        return (1...replicas).map { i in
+            var m = t.metadata
+            m.name = "\(meta.name)-\(i)"
+            m.namespace = meta.namespace.isEmpty ? "default" : meta.namespace
+            return Pod(metadata: m, spec: t.spec)
+        }
+    }
+
+    /// Runs the pass with the default profile, or with a Lua plugin.
+    public func run(plugin: LoadedPlugin?, seed: UInt64) -> Output {
+        let framework: Framework
+        var lua: LuaSchedulerPlugin?
+        if let p = plugin {
+            let l = LuaSchedulerPlugin(p)
+            lua = l
+            framework = .profile(with: l)
+        } else {
+            framework = .defaultProfile()
+        }
+        let random = RandomStreams(seed: seed)
+        let results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
+        var placements: [String: String?] = [:]
+        var unschedulable: [String: String] = [:]
+        var byNode: [String: [Pod]] = [:]
+        for p in pods where !p.spec.nodeName.isEmpty && nodes.contains(where: { $0.metadata.name == p.spec.nodeName }) {
+            byNode[p.spec.nodeName, default: []].append(p)
+        }
+        let podByKey = Dictionary(pods.map { ("\($0.metadata.namespace)/\($0.metadata.name)", $0) }, uniquingKeysWith: { a, _ in a })
+        for (key, r) in results {
+            placements[key] = .some(r.node)
+            if let n = r.node, let p = podByKey[key] { byNode[n, default: []].append(p) } else { unschedulable[key] = r.message }
+        }
+        var use: [String: NodeUse] = [:]
+        for n in nodes {
+            let info = NodeInfo(node: n, pods: byNode[n.metadata.name] ?? [])
+            use[n.metadata.name] = NodeUse(pods: info.pods.count, cpu_requested: info.requested.milliCPU,
+                                           cpu_allocatable: info.allocatable.milliCPU, memory_requested: info.requested.memory,
+                                           memory_allocatable: info.allocatable.memory)
+        }
+        return Output(placements: placements, unschedulable: unschedulable, order: results.map(\.key), nodes: use,
+                      scheduler: lua?.name ?? "default-scheduler", plugin_failures: lua?.failures ?? [], skipped: skipped)
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import KubeLab
+import LuaPlugins
+import SimCore
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario on a simulated cluster and print its timeline and summary.")
+
+    @Argument(help: "The scenario plugin (a Lua file that returns { cluster = ..., run = function(k) ... end }).")
+    var scenario: String
+
+    @Option(help: "A Lua scheduler plugin; without it the default scheduler runs.")
+    var scheduler: String?
+
+    @Option(help: "The run's seed: the same seed gives the same event log.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Stop the run at this virtual time even if the scenario has not finished (\"30m\", \"2h\").")
+    var until: String = "60m"
+
+    @Option(help: "Write the result as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Write the event log to this file.")
+    var events: String?
+
+    @Option(name: .customLong("set"), help: "Override a setting, e.g. --set node_monitor_grace_period=20s (repeatable).")
+    var settings: [String] = []
+
+    @Flag(help: "Print only the summary, not the timeline.")
+    var quiet = false
+
+    func run() throws {
+        let limit: SimDuration
+        do { limit = try SimDuration(parsing: until) } catch { throw Failure(Exit.badInput, "--until: \(error.description)") }
+        var options = RunOptions(seed: seed, until: limit)
+        for s in settings {
+            let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw Failure(Exit.badInput, "--set \(s): expected name=value") }
+            options.settings.append((parts[0], parts[1]))
+        }
+        let scenarioPlugin = try loadPlugin(scenario, seed: seed)
+        let sc: LuaScenario
+        do { sc = try LuaScenario(scenarioPlugin) } catch { throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message) }
+        let sched = try scheduler.map { try loadPlugin($0, seed: seed) }
+        if let s = sched, s.kind != .scheduler {
+            throw Failure(Exit.badInput, "\(s.file): --scheduler wants a scheduler plugin, but this one is a \(s.kind.rawValue) plugin")
+        }
+        let dir = (scenario as NSString).deletingLastPathComponent
+        let runner: ScenarioRunner
+        do {
+            runner = try ScenarioRunner(scenario: sc, scheduler: sched, options: options, scenarioDirectory: dir.isEmpty ? "." : dir)
+        } catch {
+            throw Failure(Exit.badInput, "\(scenario): \(error.message)")
+        }
+        let result = runner.run()
+        if let path = json { try writeText(result.json(), to: path) }
+        if let path = events { try writeText(result.eventLog, to: path) }
+        print(Report.text(result, scenarioPath: scenario, timeline: !quiet))
+        if result.failed { throw Failure(Exit.pluginFailed, result.error ?? "the scenario failed") }
+    }
+}
+
+/// Loads a plugin, mapping failures to exit codes 2 (unreadable) and 3 (does not load).
+func loadPlugin(_ path: String, seed: UInt64) throws -> LoadedPlugin {
+    do { return try LoadedPlugin.load(path: path, seed: seed) } catch {
+        throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message)
+    }
+}
+
+/// The text rendering of a run: the timeline (the event log) and a summary.
+enum Report {
+    static func text(_ r: RunResult, scenarioPath: String, timeline: Bool) -> String {
+        var out = "kubelab run \(scenarioPath)  (scenario \(r.scenario), scheduler \(r.scheduler), seed \(r.seed))\n"
+        if timeline {
+            out += "\ntimeline\n"
+            let lines = r.eventLines
+            let shown: [String]
+            if lines.count <= 200 {
+                shown = lines.map(\.line)
+            } else {
+                shown = lines.prefix(120).map(\.line) + ["... \(lines.count - 170) more lines (write them all with --events FILE) ..."]
+                    + lines.suffix(50).map(\.line)
+            }
+            for l in shown { out += "  \(l)\n" }
+        }
+        out += "\nsummary\n"
+        let phases = r.pods_by_phase.keys.sorted().map { "\($0) \(r.pods_by_phase[$0] ?? 0)" }.joined(separator: ", ")
+        out += "  end time      t=\(String(format: "%.3f", r.end_time))s (\(SimDuration(seconds: r.end_time)?.humanDescription ?? ""))\n"
+        out += "  pods          \(phases.isEmpty ? "none" : phases)\n"
+        let terminating = r.pods.filter(\.terminating).count
+        if terminating > 0 { out += "                (\(terminating) terminating)\n" }
+        out += "  nodes         \(r.nodes_ready) Ready, \(r.nodes_not_ready) NotReady\n"
+        if !r.faults.isEmpty {
+            out += "  faults        " + r.faults.map { "\($0.kind) \($0.target) at t=\(String(format: "%.3f", $0.t))s" }.joined(separator: "; ") + "\n"
+        }
+        if let rec = r.recovery_seconds {
+            out += "  recovery      every Deployment fully available again \(SimDuration(seconds: rec)?.humanDescription ?? "") after the first crash\n"
+        } else if r.faults.contains(where: { $0.kind == "crash_node" }) {
+            out += "  recovery      no Deployment lost availability, or it never came back\n"
+        }
+        if !r.unschedulable.isEmpty { out += "  unschedulable \(r.unschedulable.joined(separator: ", "))\n" }
+        if !r.plugin_failures.isEmpty { out += "  plugin errors \(r.plugin_failures.count): \(r.plugin_failures[0])\n" }
+        out += "  scenario      \(r.failed ? "FAILED: \(r.error ?? "")" : r.scenario_finished ? "finished" : "stopped at the time limit")\n"
+        out += "  event log     \(r.eventLines.count) lines, sha256 \(r.event_log_sha256)\n"
+        return out
+    }
+}

@@ -1,0 +1,117 @@
+public import LuaHost
+public import KubeAPI
+public import KubeScheduler
+
+/// A Lua scheduler plugin as a Filter and Score plugin of the framework.
+///
+/// Failures never stop scheduling: a filter that errors rejects the node with the error
+/// as the reason; a score that errors or returns something other than a number in
+/// 0...100 counts as 0. Each failure is reported once per distinct message through
+/// `onFailure`.
+public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
+    public let plugin: LoadedPlugin
+    public var name: String { plugin.name }
+    /// Called with "file:line: in hook: message" for each distinct failure.
+    public var onFailure: ((String) -> Void)?
+    /// Every failure message, in order (capped at 100).
+    public private(set) var failures: [String] = []
+    private var reported: Set<String> = []
+    public var failureCount = 0
+
+    public init(_ plugin: LoadedPlugin) { self.plugin = plugin }
+
+    public var hasFilter: Bool { plugin.has("filter") }
+    public var hasScore: Bool { plugin.has("score") }
+
+    /// Weight of the score in the profile (`weight` in the plugin table, default 1).
+    public var weight: Int64 {
+        if let w = plugin.data["weight"]?.intValue, w >= 1, w <= 100 { return w }
+        return 1
+    }
+
+    private func fresh(_ state: CycleState) -> Bool {
+        let key = "lua-cycle/\(plugin.name)"
+        if state[key] != nil { return false }
+        state[key] = true
+        return true
+    }
+
+    func fail(_ message: String) {
+        failureCount += 1
+        if failures.count < 100 { failures.append(message) }
+        if reported.insert(message).inserted { onFailure?(message) }
+    }
+
+    public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+        let results: [LuaValue]
+        do {
+            results = try plugin.call("filter", fresh: fresh(state), [Views.pod(pod), Views.node(node)])
+        } catch {
+            let msg = plugin.describe(error, hook: "filter")
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+        switch results.first ?? .nil {
+        case .boolean(true): return .success
+        case .boolean(false), .nil:
+            let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
+            return Status(.unschedulable, [reason], plugin: name)
+        case let other:
+            let msg = "\(plugin.file): in filter: expected true or false, got \(LuaHostText.describe(other))"
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+    }
+
+    public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
+        let results: [LuaValue]
+        do {
+            results = try plugin.call("score", fresh: fresh(state), [Views.pod(pod), Views.node(node)])
+        } catch {
+            let msg = plugin.describe(error, hook: "score")
+            fail(msg)
+            return (0, Status(.error, [msg], plugin: name))
+        }
+        let v = results.first ?? .nil
+        let d: Double?
+        switch v {
+        case .integer(let i): d = Double(i)
+        case .number(let x): d = x
+        default: d = nil
+        }
+        guard let score = d, score.isFinite, score >= 0, score <= Double(maxNodeScore) else {
+            let msg = "\(plugin.file): in score: expected a number from 0 to 100, got \(LuaHostText.describe(v))"
+            fail(msg)
+            return (0, Status(.error, [msg], plugin: name))
+        }
+        return (Int64(score), .success)
+    }
+}
+
+/// Short, safe descriptions of Lua values for error messages.
+enum LuaHostText {
+    static func describe(_ v: LuaValue) -> String {
+        switch v {
+        case .nil: return "nil"
+        case .boolean(let b): return b ? "true" : "false"
+        case .integer(let i): return String(i)
+        case .number(let d): return d.isNaN ? "nan" : d.isInfinite ? (d > 0 ? "inf" : "-inf") : String(d)
+        case .string(let s): return "the string \"\(s.count > 40 ? String(s.prefix(40)) + "..." : s)\""
+        case .array, .map, .view: return "a table"
+        case .function: return "a function"
+        }
+    }
+}
+
+extension Framework {
+    /// The profile for a Lua scheduler plugin: the built-in filters plus the plugin's
+    /// filter; the plugin's score replaces the default scores when it has one (as a
+    /// KubeSchedulerConfiguration profile that disables the default Score plugins and
+    /// enables the custom one), otherwise the default scores stay.
+    public static func profile(with lua: LuaSchedulerPlugin) -> Framework {
+        let f = Framework.defaultProfile()
+        if lua.hasFilter { f.filters.append(lua) }
+        if lua.hasScore { f.scores = [(lua, lua.weight)] }
+        return f
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+public import SimCore
+public import LuaHost
+
+/// Why a plugin could not be used. `isLoadFailure` errors exit with code 3 (the plugin
+/// failed to load); the others are bad input (exit 2).
+public struct PluginError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let isLoadFailure: Bool
+    public init(_ message: String, loadFailure: Bool = true) { self.message = message; self.isLoadFailure = loadFailure }
+    public var description: String { message }
+}
+
+/// What the plugin sees of the run: the clock and the event log. Set by the runner once
+/// the cluster exists.
+public final class PluginContext {
+    public var now: () -> SimTime = { .zero }
+    public var log: (String) -> Void = { _ in }
+    public init() {}
+}
+
+/// The kind of a plugin, from the hooks it defines.
+public enum PluginKind: String, Sendable {
+    case scheduler, controller, scenario
+}
+
+/// A plugin file loaded into its own sandboxed Lua state (the Redis Functions model: the
+/// chunk runs once, its table is checked, hooks are kept by reference).
+public final class LoadedPlugin {
+    public let state: LuaState
+    /// The plugin's `name`, or the file name without extension.
+    public let name: String
+    /// Repository-relative path, as error messages show it.
+    public let file: String
+    public let kind: PluginKind
+    /// Top-level fields of the returned table and their Lua types.
+    public let fields: [String: String]
+    /// Data fields (cluster, settings, weight, description) as values.
+    public let data: [String: LuaValue]
+    let dispatch: LuaRef
+    let start: LuaRef
+    public let context: PluginContext
+
+    public static let schedulerHooks: Set<String> = [
+        "filter", "score", "queue_sort", "prefilter", "postfilter", "prescore", "normalize", "reserve", "unreserve",
+        "permit", "prebind", "bind", "postbind",
+    ]
+    public static let controllerHooks: Set<String> = ["reconcile"]
+    public static let scenarioHooks: Set<String> = ["run"]
+    public static let dataFields: Set<String> = ["name", "cluster", "settings", "weight", "description", "watch", "permissions"]
+
+    /// Hooks the plugin defines, sorted.
+    public var hooks: [String] {
+        fields.keys.filter { fields[$0] == "function" }.sorted()
+    }
+
+    public func has(_ hook: String) -> Bool { fields[hook] == "function" }
+
+    /// Loads a plugin from a file.
+    ///
+    /// - Parameters:
+    ///   - path: where to read it.
+    ///   - displayPath: the name used in messages (repository-relative); defaults to `path`.
+    /// - Throws: `PluginError` (bad input for an unreadable file, load failure otherwise).
+    public static func load(path: String, displayPath: String? = nil, seed: UInt64 = 0,
+                            limits: LuaLimits = LuaLimits()) throws(PluginError) -> LoadedPlugin {
+        let shown = displayPath ?? path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw PluginError("\(shown): cannot read the plugin file (\(exists ? "permission denied or a folder" : "no such file"))",
+                              loadFailure: false)
+        }
+        guard let source = String(data: data, encoding: .utf8) else {
+            throw PluginError("\(shown): the plugin file is not UTF-8 text")
+        }
+        return try load(source: source, file: shown, seed: seed, limits: limits)
+    }
+
+    /// Loads a plugin from source text; `file` names it in messages.
+    public static func load(source: String, file: String, seed: UInt64 = 0,
+                            limits: LuaLimits = LuaLimits()) throws(PluginError) -> LoadedPlugin {
+        let state: LuaState
+        do { state = try LuaState(seed: seed, limits: limits) } catch {
+            throw PluginError("\(file): cannot create a Lua state: \(error)")
+        }
+        let context = PluginContext()
+        do {
+            try state.setGlobal("kubelab", KubelabModule.make(state: state, context: context))
+        } catch {
+            throw PluginError("\(file): cannot install the kubelab module: \(error.message)")
+        }
+        let results: [LuaValue]
+        do {
+            let prelude = try state.load(source: Self.prelude, chunkName: "(kubelab)")
+            guard case .function(let loader)? = prelude.first else {
+                throw PluginError("\(file): internal error: the plugin prelude returned no function")
+            }
+            results = try state.call(loader, [.string(source), .string(file)])
+        } catch let e as PluginError {
+            throw e
+        } catch let e as LuaError {
+            throw PluginError(Self.clean(e.message))
+        } catch {
+            throw PluginError("\(file): \(error)")
+        }
+        guard case .map(let desc)? = results.first,
+              case .function(let dispatch)? = desc["dispatch"], case .function(let start)? = desc["start"] else {
+            throw PluginError("\(file): internal error: the plugin prelude returned no descriptor")
+        }
+        var fields: [String: String] = [:]
+        for (k, v) in desc["fields"]?.mapValue ?? [:] { fields[k] = v.stringValue ?? "?" }
+        let dataFields = desc["data"]?.mapValue ?? [:]
+        let kind: PluginKind
+        if fields["run"] == "function" {
+            kind = .scenario
+        } else if fields["reconcile"] == "function" {
+            kind = .controller
+        } else if fields.keys.contains(where: { schedulerHooks.contains($0) && fields[$0] == "function" }) {
+            kind = .scheduler
+        } else {
+            throw PluginError("\(file): the plugin defines no hook (a scheduler defines filter or score, a controller reconcile, a scenario run)")
+        }
+        for hook in schedulerHooks.union(controllerHooks).union(scenarioHooks).sorted()
+        where fields[hook] != nil && fields[hook] != "function" {
+            throw PluginError("\(file): hook '\(hook)' must be a function, got a \(fields[hook] ?? "?") value")
+        }
+        var name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        if let n = dataFields["name"] {
+            guard case .string(let s) = n, !s.isEmpty else {
+                throw PluginError("\(file): field 'name' must be a non-empty string, got a \(n.typeName) value")
+            }
+            name = s
+        }
+        return LoadedPlugin(state: state, name: name, file: file, kind: kind, fields: fields, data: dataFields,
+                            dispatch: dispatch, start: start, context: context)
+    }
+
+    init(state: LuaState, name: String, file: String, kind: PluginKind, fields: [String: String],
+         data: [String: LuaValue], dispatch: LuaRef, start: LuaRef, context: PluginContext) {
+        self.state = state; self.name = name; self.file = file; self.kind = kind; self.fields = fields
+        self.data = data; self.dispatch = dispatch; self.start = start; self.context = context
+    }
+
+    /// Calls a hook through the dispatcher; `fresh` starts a new per-cycle `state` table.
+    public func call(_ hook: String, fresh: Bool, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
+        try state.call(dispatch, [.string(hook), .boolean(fresh)] + args)
+    }
+
+    /// "plugins/x.lua:12: in score: attempt to ..." from a Lua error raised in `hook`.
+    public func describe(_ error: LuaError, hook: String) -> String {
+        let msg = Self.clean(error.message)
+        if let (pos, rest) = Self.splitPosition(msg) { return "\(pos): in \(hook): \(rest)" }
+        return "\(file): in \(hook): \(msg)"
+    }
+
+    /// Splits "file:12: message" into ("file:12", "message").
+    static func splitPosition(_ msg: String) -> (String, String)? {
+        guard let r = msg.range(of: #"^[^\s:][^:\n]*:\d+: "#, options: .regularExpression) else { return nil }
+        return (String(msg[r].dropLast(2)), String(msg[r.upperBound...]))
+    }
+
+    /// Removes the prelude's own position from messages, keeps the plugin's.
+    static func clean(_ msg: String) -> String {
+        var m = msg
+        while m.hasPrefix("(kubelab):"), let r = m.range(of: #"^\(kubelab\):\d+: "#, options: .regularExpression) {
+            m.removeSubrange(r)
+        }
+        return m
+    }
+
+    /// Runs inside the plugin's own state. It compiles the plugin as text with its file as
+    /// chunk name, runs it once, describes the returned table, and returns the dispatcher
+    /// (hooks share one `state` table per scheduling cycle) and the scenario starter.
+    static let prelude = #"""
+    local src, chunkname = ...
+    local chunk, err = load(src, "@" .. chunkname, "t")
+    if not chunk then error(err, 0) end
+    local plugin = chunk()
+    if type(plugin) ~= "table" then
+      error(chunkname .. ": a plugin must return a table, got " .. type(plugin), 0)
+    end
+    local fields, data = {}, {}
+    for k, v in next, plugin do
+      if type(k) == "string" then fields[k] = type(v) end
+    end
+    for _, k in ipairs({ "name", "cluster", "settings", "weight", "description", "watch", "permissions" }) do
+      local v = rawget(plugin, k)
+      if v ~= nil and type(v) ~= "function" then data[k] = v end
+    end
+    local state = {}
+    local function dispatch(hook, fresh, a, b, c)
+      if fresh then state = {} end
+      return plugin[hook](a, b, c or state)
+    end
+    local yield = coroutine.yield
+    local function strip(msg)
+      if type(msg) == "string" then return (msg:gsub("^[^:\n]*:%d+: ", "", 1)) end
+      return msg
+    end
+    local function start(host)
+      local k = {}
+      for name, fn in next, host do k[name] = fn end
+      local function seconds(d, what)
+        local ok, v = pcall(host.seconds, d, what)
+        if not ok then error(strip(v), 3) end
+        return v
+      end
+      k.seconds = nil
+      k.sleep = function(d)
+        local s = seconds(d, "k.sleep")
+        local ok, e = yield("sleep", s)
+        if not ok then error(e, 2) end
+      end
+      k.wait_until = function(fn, timeout, poll)
+        if type(fn) ~= "function" then error("k.wait_until: the first argument must be a function", 2) end
+        local limit = seconds(timeout or "10m", "k.wait_until timeout")
+        local step = seconds(poll or "100ms", "k.wait_until poll")
+        local deadline = host.now() + limit
+        while true do
+          if fn() then return true end
+          if host.now() >= deadline then return false end
+          yield("sleep", step)
+        end
+      end
+      setmetatable(k, { __index = function(_, key)
+        error("unknown scenario function 'k." .. tostring(key) .. "'", 2)
+      end })
+      return plugin.run(k)
+    end
+    return { fields = fields, data = data, dispatch = dispatch, start = start }
+    """#
+}

@@ -1,0 +1,126 @@
+public import LuaHost
+public import KubeAPI
+public import KubeScheduler
+
+/// Read-only Lua views of cluster objects, with snake_case fields, cpu in millicores and
+/// memory in bytes. Lists are arrays in a stable order, never hash-ordered.
+public enum Views {
+    static func resources(_ r: Resources) -> LuaValue {
+        var m: [String: LuaValue] = ["cpu": .integer(r.milliCPU), "memory": .integer(r.memory)]
+        for (k, v) in r.scalar { m[k] = .integer(v) }
+        return .map(m)
+    }
+
+    static func strings(_ d: [String: String]) -> LuaValue { .map(d.mapValues { .string($0) }) }
+
+    static func selector(_ s: LabelSelector) -> LuaValue {
+        .map([
+            "match_labels": strings(s.matchLabels),
+            "match_expressions": .array(s.matchExpressions.map {
+                .map(["key": .string($0.key), "operator": .string($0.operator.rawValue), "values": .array($0.values.map { .string($0) })])
+            }),
+        ])
+    }
+
+    static func term(_ t: NodeSelectorTerm) -> LuaValue {
+        .map(["match_expressions": .array(t.matchExpressions.map {
+            .map(["key": .string($0.key), "operator": .string($0.operator), "values": .array($0.values.map { .string($0) })])
+        })])
+    }
+
+    static func podAffinity(_ a: PodAffinity) -> LuaValue {
+        func t(_ x: PodAffinityTerm) -> LuaValue {
+            var m: [String: LuaValue] = ["topology_key": .string(x.topologyKey), "namespaces": .array(x.namespaces.map { .string($0) })]
+            if let s = x.labelSelector { m["label_selector"] = selector(s) }
+            return .map(m)
+        }
+        return .map([
+            "required": .array(a.required.map(t)),
+            "preferred": .array(a.preferred.map { .map(["weight": .integer(Int64($0.weight)), "term": t($0.term)]) }),
+        ])
+    }
+
+    static func affinity(_ a: Affinity) -> LuaValue {
+        var m: [String: LuaValue] = [:]
+        if let na = a.nodeAffinity {
+            var n: [String: LuaValue] = [
+                "preferred": .array(na.preferred.map { .map(["weight": .integer(Int64($0.weight)), "preference": term($0.preference)]) }),
+            ]
+            if let req = na.required { n["required"] = .array(req.map(term)) }
+            m["node_affinity"] = .map(n)
+        }
+        if let pa = a.podAffinity { m["pod_affinity"] = podAffinity(pa) }
+        if let pa = a.podAntiAffinity { m["pod_anti_affinity"] = podAffinity(pa) }
+        return .map(m)
+    }
+
+    /// The fields of a pod view, without the read-only wrapper.
+    static func podFields(_ p: Pod) -> [String: LuaValue] {
+        var limits = Resources()
+        for c in p.spec.containers { limits.add(Resources(c.resources.limits)) }
+        var m: [String: LuaValue] = [
+            "name": .string(p.metadata.name),
+            "namespace": .string(p.metadata.namespace),
+            "uid": .string(p.metadata.uid),
+            "labels": strings(p.metadata.labels),
+            "annotations": strings(p.metadata.annotations),
+            "phase": .string(p.status.phase.rawValue),
+            "ready": .boolean(p.isReady),
+            "requests": resources(PodRequests.of(p)),
+            "limits": resources(limits),
+            "priority": .integer(Int64(p.spec.priority ?? 0)),
+            "scheduler_name": .string(p.spec.schedulerName),
+            "node_selector": strings(p.spec.nodeSelector),
+            "tolerations": .array(p.spec.tolerations.map { t in
+                var tm: [String: LuaValue] = [
+                    "key": .string(t.key), "operator": .string(t.operator.rawValue), "value": .string(t.value),
+                ]
+                if let e = t.effect { tm["effect"] = .string(e.rawValue) }
+                if let s = t.tolerationSeconds { tm["seconds"] = .integer(s) }
+                return .map(tm)
+            }),
+            "topology_spread": .array(p.spec.topologySpreadConstraints.map { c in
+                var cm: [String: LuaValue] = [
+                    "max_skew": .integer(Int64(c.maxSkew)), "topology_key": .string(c.topologyKey),
+                    "when_unsatisfiable": .string(c.whenUnsatisfiable),
+                ]
+                if let s = c.labelSelector { cm["label_selector"] = selector(s) }
+                return .map(cm)
+            }),
+            "ports": .array(p.spec.containers.flatMap(\.ports).map {
+                .map(["container_port": .integer(Int64($0.containerPort)), "host_port": .integer(Int64($0.hostPort)),
+                      "protocol": .string($0.protocol)])
+            }),
+            "created": .number(p.metadata.creationTimestamp?.seconds ?? 0),
+            "deleting": .boolean(p.isTerminating),
+        ]
+        if !p.spec.nodeName.isEmpty { m["node"] = .string(p.spec.nodeName) }
+        if let o = p.metadata.controllerRef { m["owner"] = .map(["kind": .string(o.kind), "name": .string(o.name)]) }
+        if let a = p.spec.affinity { m["affinity"] = affinity(a) }
+        return m
+    }
+
+    /// A read-only pod view.
+    public static func pod(_ p: Pod) -> LuaValue { .view("pod", .map(podFields(p))) }
+
+    /// A read-only node view with the scheduler's idea of what runs there.
+    public static func node(_ info: NodeInfo) -> LuaValue {
+        let n = info.node
+        var allocatable = resources(info.allocatable)
+        if case .map(var a) = allocatable { a["pods"] = .integer(info.allowedPodNumber); allocatable = .map(a) }
+        let pods = info.pods.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+        return .view("node", .map([
+            "name": .string(n.metadata.name),
+            "labels": strings(n.metadata.labels),
+            "taints": .array(n.spec.taints.map { .map(["key": .string($0.key), "value": .string($0.value), "effect": .string($0.effect.rawValue)]) }),
+            "unschedulable": .boolean(n.spec.unschedulable),
+            "ready": .boolean(n.isReady),
+            "allocatable": allocatable,
+            "requested": resources(info.requested),
+            "free": resources(info.free),
+            "pod_count": .integer(Int64(info.pods.count)),
+            "pods": .array(pods.map { .map(podFields($0)) }),
+            "images": .array(n.status.images.map { .string($0) }),
+        ]))
+    }
+}

@@ -1,0 +1,84 @@
+#ifndef KUBELAB_CLUASHIMS_H
+#define KUBELAB_CLUASHIMS_H
+/*
+ * C side of LuaHost: capped allocator, count hook (instruction budget), sandboxed library
+ * set-up, protected call / resume entry points with a C message handler, Swift callback
+ * trampolines and read-only view proxies.
+ *
+ * Rule of this file: every function declared here either cannot raise a Lua error at all,
+ * or only raises on allocation failure while the host runs with the memory cap lifted
+ * ("host mode", see klh_pcall). No Lua error ever longjmps over a Swift frame.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+struct lua_State;
+
+/* Swift dispatcher for callbacks made with LuaState.function. Reads the arguments from
+ * L (1..top), pushes results and returns their count, or pushes one message string and
+ * returns -1 (the C trampoline then raises it, after the Swift frame has returned). */
+typedef int (*klh_dispatch_fn)(struct lua_State *L, void *owner, int64_t id);
+/* Swift sink for print(): receives one line (not NUL-terminated). Must not call Lua. */
+typedef void (*klh_print_fn)(void *owner, const char *text, size_t len);
+
+/* Error-kind flags reported by klh_flags. */
+#define KLH_FLAG_BUDGET 1      /* the instruction budget is exhausted (sticky) */
+#define KLH_FLAG_MEMORY 2      /* the soft memory limit fired in the hook (sticky) */
+#define KLH_FLAG_CAP_REFUSED 4 /* the allocator refused a growth past the hard cap */
+#define KLH_FLAG_YIELD 8       /* coroutine.yield was called where it cannot yield */
+
+/* ---- state lifecycle (state.c) ---- */
+struct lua_State *klh_state_open(size_t memory_limit, int64_t instruction_budget, int64_t seed,
+                                 void *owner, klh_dispatch_fn dispatch, klh_print_fn print);
+void klh_state_close(struct lua_State *L);
+void klh_set_memory_limit(struct lua_State *L, size_t limit);
+size_t klh_memory_limit(struct lua_State *L);
+size_t klh_memory_used(struct lua_State *L);
+void klh_full_gc(struct lua_State *L);
+
+/* Process-wide LuaRef counter (atomic). */
+long klh_live_refs_add(long delta);
+
+/* ---- budget (budget.c) ---- */
+/* Resets the per-call budget and flags and (re)arms the count hook on L. */
+void klh_budget_begin(struct lua_State *L, int64_t instructions);
+int klh_flags(struct lua_State *L);
+
+/* ---- calls (call.c) ---- */
+/* Loads text (mode "t") under the memory cap; pushes the function or the error message. */
+int klh_load(struct lua_State *L, const char *source, size_t len, const char *chunkname);
+/* Calls the function below nargs arguments under the cap with the C message handler;
+ * leaves all results (or the error object) on the stack. Returns the Lua status. */
+int klh_pcall(struct lua_State *L, int nargs);
+/* Resumes co (function/args already pushed on co) under the cap. */
+int klh_resume(struct lua_State *co, struct lua_State *from, int nargs, int *nres);
+/* Formats the error object at idx (no metamethods, escaped, truncated) into the error
+ * buffer of the state and returns it (NUL-terminated, valid until the next error). */
+const char *klh_error_message(struct lua_State *L, int idx, int status);
+const char *klh_error_traceback(struct lua_State *L);
+/* Chunk name ("plugins/x.lua") of the first '@' frame of the last error, or NULL. */
+const char *klh_error_chunk(struct lua_State *L);
+int klh_error_line(struct lua_State *L);
+
+/* ---- values (values.c) ---- */
+void klh_push_ref(struct lua_State *L, int ref);
+int klh_ref(struct lua_State *L);           /* pops the top value into the registry */
+void klh_unref(struct lua_State *L, int ref);
+void klh_push_globals(struct lua_State *L);
+void klh_pop(struct lua_State *L, int n);
+void klh_new_table(struct lua_State *L, int narr, int nrec);
+/* t[key] = top (raw), pops the value; tidx must not be a pseudo index. */
+void klh_rawset_string(struct lua_State *L, int tidx, const char *key, size_t len);
+/* Pushes a C closure calling the Swift dispatcher with this id. */
+void klh_push_callback(struct lua_State *L, int64_t id);
+/* Replaces the content table on top (and, if has_keys, the sorted key array above it)
+ * by a read-only proxy named `name`. */
+void klh_make_view(struct lua_State *L, const char *name, size_t namelen, int has_keys);
+/* If the value at idx is a view proxy, pushes its content table and returns 1; else 0. */
+int klh_view_content(struct lua_State *L, int idx);
+/* Moves n values from one thread to another of the same state. */
+void klh_xmove(struct lua_State *from, struct lua_State *to, int n);
+/* Creates a thread on L, anchors it in the registry and returns it; *ref gets the slot. */
+struct lua_State *klh_new_thread(struct lua_State *L, int *ref);
+
+#endif

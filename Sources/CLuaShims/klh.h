@@ -1,0 +1,73 @@
+#ifndef KUBELAB_KLH_INTERNAL_H
+#define KUBELAB_KLH_INTERNAL_H
+/* Internal to CLuaShims: the per-state context shared by the allocator, the hook, the
+ * message handler and the sandbox wrappers. Reached through lua_getallocf's user data, so
+ * every thread of a state finds the same context without touching the registry. */
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "CLuaShims.h"
+
+#define KLH_HOOK_COUNT 1000
+#define KLH_MSG_MAX 1024
+#define KLH_TB_MAX 2048
+#define KLH_TB_LEVELS 12
+#define KLH_LOCATE_LEVELS 64
+/* refusals of the hard cap after which the hook gives the memory verdict (sticky) */
+#define KLH_MAX_REFUSALS 4
+
+typedef struct klh_ctx {
+    /* memory */
+    size_t mem_used;
+    size_t mem_limit;
+    int enforce;      /* > 0 while plugin code runs: refuse growth past mem_limit */
+    int cap_refused;  /* allocations refused since the last begin */
+    int mem_exceeded; /* sticky soft-limit verdict of the hook */
+    /* instruction budget */
+    int64_t budget;
+    int64_t spent;
+    int hook_count;
+    int exhausted;    /* sticky */
+    int yield_error;
+    /* host */
+    lua_State *main;
+    void *owner;
+    klh_dispatch_fn dispatch;
+    klh_print_fn print;
+    /* last error report */
+    char err_msg[KLH_MSG_MAX + 64];
+    char err_tb[KLH_TB_MAX];
+    char err_chunk[256];
+    int err_line;
+} klh_ctx;
+
+static inline klh_ctx *klh_ctx_of(lua_State *L) {
+    void *ud = NULL;
+    (void)lua_getallocf(L, &ud);
+    return (klh_ctx *)ud;
+}
+
+/* budget.c */
+void klh_hook(lua_State *L, lua_Debug *ar);
+int klh_hook_count_now(klh_ctx *c);
+/* Adds `cost` instructions of C work to the budget; raises the budget error when spent. */
+void klh_charge(lua_State *L, int64_t cost);
+void klh_format_memory_limit(char *buf, size_t cap, size_t limit);
+
+/* call.c */
+void klh_capture_stack(klh_ctx *c, lua_State *L1, int level);
+/* Chunk name of a frame: '@'/'=' stripped, else short_src. */
+const char *klh_frame_chunk(const lua_Debug *ar);
+/* Appends src to buf (used/cap) with control bytes escaped; returns 0 once full. */
+int klh_append_escaped(char *buf, size_t *used, size_t cap, const char *src, size_t len);
+
+/* sandbox.c */
+int klh_setup(lua_State *L);
+
+/* values.c */
+int klh_is_view(lua_State *L, int idx);
+const char *klh_view_name(lua_State *L, int idx);
+
+#endif

@@ -1,0 +1,94 @@
+/* State lifecycle: capped allocator, panic handler, open/close. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "klh.h"
+
+static _Atomic long klh_live_refs = 0;
+
+long klh_live_refs_add(long delta) {
+    return atomic_fetch_add(&klh_live_refs, delta) + delta;
+}
+
+/* lua_Alloc with a hard cap. When ptr == NULL, osize is a type tag, not a size. Shrinking
+ * never fails (Lua assumes it); growth past the cap fails only while plugin code runs. */
+static void *klh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    klh_ctx *c = (klh_ctx *)ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        c->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && c->enforce > 0 && c->mem_used - old + nsize > c->mem_limit) {
+        c->cap_refused++;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p == NULL) {
+        if (nsize <= old) return ptr; /* keep the old block: shrinking must not fail */
+        return NULL;
+    }
+    c->mem_used = c->mem_used - old + nsize;
+    return p;
+}
+
+static int klh_panic(lua_State *L) {
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    fprintf(stderr, "kubelab: unprotected Lua error (panic): %s\n",
+            msg ? msg : "(error object is not a string)");
+    fflush(stderr);
+    return 0; /* Lua aborts */
+}
+
+lua_State *klh_state_open(size_t memory_limit, int64_t instruction_budget, int64_t seed,
+                          void *owner, klh_dispatch_fn dispatch, klh_print_fn print) {
+    klh_ctx *c = (klh_ctx *)calloc(1, sizeof(klh_ctx));
+    if (c == NULL) return NULL;
+    c->mem_limit = memory_limit;
+    c->budget = instruction_budget > 0 ? instruction_budget : 1;
+    c->hook_count = KLH_HOOK_COUNT;
+    c->owner = owner;
+    c->dispatch = dispatch;
+    c->print = print;
+    c->err_line = -1;
+    lua_State *L = lua_newstate(klh_alloc, c);
+    if (L == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->main = L;
+    lua_atpanic(L, klh_panic);
+    /* The hook is armed before any code runs and never removed; threads inherit it. */
+    lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
+    lua_pushcfunction(L, klh_setup);
+    lua_pushinteger(L, (lua_Integer)seed);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        lua_close(L);
+        free(c);
+        return NULL;
+    }
+    lua_settop(L, 0);
+    return L;
+}
+
+void klh_state_close(lua_State *L) {
+    if (L == NULL) return;
+    klh_ctx *c = klh_ctx_of(L);
+    c->enforce = 0;
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    lua_close(L);
+    free(c);
+}
+
+void klh_set_memory_limit(lua_State *L, size_t limit) { klh_ctx_of(L)->mem_limit = limit; }
+size_t klh_memory_limit(lua_State *L) { return klh_ctx_of(L)->mem_limit; }
+size_t klh_memory_used(lua_State *L) { return klh_ctx_of(L)->mem_used; }
+
+void klh_full_gc(lua_State *L) {
+    klh_ctx *c = klh_ctx_of(L);
+    int saved = c->enforce;
+    c->enforce = 0;
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    c->enforce = saved;
+}

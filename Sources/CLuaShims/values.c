@@ -1,0 +1,188 @@
+/* Host-side value helpers: registry refs, raw table writes, the Swift callback trampoline,
+ * and read-only view proxies.
+ *
+ * A view is an empty proxy table whose metatable has __index = content table,
+ * __newindex raising "<name> view is read-only (field '<key>')", __len, a sorted __pairs
+ * and __metatable = false. The content and name sit under light-userdata keys of the
+ * metatable that Lua code cannot produce. */
+#include <string.h>
+#include "klh.h"
+
+static const char klh_view_content_key = 'c';
+static const char klh_view_name_key = 'n';
+static const char klh_view_keys_key = 'k';
+
+void klh_push_ref(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
+int klh_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
+void klh_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+void klh_push_globals(lua_State *L) { lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS); }
+void klh_pop(lua_State *L, int n) { lua_settop(L, -(n)-1); }
+void klh_new_table(lua_State *L, int narr, int nrec) { lua_createtable(L, narr, nrec); }
+void klh_xmove(lua_State *from, lua_State *to, int n) { lua_xmove(from, to, n); }
+
+void klh_rawset_string(lua_State *L, int tidx, const char *key, size_t len) {
+    tidx = lua_absindex(L, tidx);
+    lua_pushlstring(L, key, len);
+    lua_insert(L, -2);
+    lua_rawset(L, tidx);
+}
+
+lua_State *klh_new_thread(lua_State *L, int *ref) {
+    lua_State *co = lua_newthread(L);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return co;
+}
+
+/* ---- Swift callbacks ---- */
+
+/* The Swift function runs with the memory cap lifted (it pushes results in host mode) and
+ * returns a status; any Lua error is raised here, after the Swift frame has returned. */
+static int klh_trampoline(lua_State *L) {
+    klh_ctx *c = klh_ctx_of(L);
+    int64_t id = (int64_t)lua_tointegerx(L, lua_upvalueindex(1), NULL);
+    int saved = c->enforce;
+    c->enforce = 0;
+    int r = c->dispatch != NULL ? c->dispatch(L, c->owner, id) : -2;
+    if (r == -2) {
+        lua_pushliteral(L, "host function is no longer available");
+        r = -1;
+    }
+    if (r < 0) {
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        c->enforce = saved;
+        return lua_error(L);
+    }
+    c->enforce = saved;
+    return r;
+}
+
+void klh_push_callback(lua_State *L, int64_t id) {
+    lua_pushinteger(L, (lua_Integer)id);
+    lua_pushcclosure(L, klh_trampoline, 1);
+}
+
+/* ---- views ---- */
+
+int klh_is_view(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
+    int is = lua_rawgetp(L, -1, &klh_view_content_key) == LUA_TTABLE;
+    lua_pop(L, 2);
+    return is;
+}
+
+/* Name of the view at idx (a string owned by its metatable, kept alive by the proxy). */
+const char *klh_view_name(lua_State *L, int idx) {
+    const char *name = "value";
+    if (lua_type(L, idx) == LUA_TTABLE && lua_getmetatable(L, idx)) {
+        if (lua_rawgetp(L, -1, &klh_view_name_key) == LUA_TSTRING) name = lua_tostring(L, -1);
+        lua_pop(L, 2);
+    }
+    return name;
+}
+
+/* Pushes the metatable field stored under `key` of the view at idx (nil if none). */
+static int klh_view_field(lua_State *L, int idx, const void *key) {
+    if (!lua_getmetatable(L, idx)) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    int t = lua_rawgetp(L, -1, key);
+    lua_remove(L, -2);
+    return t;
+}
+
+static int klh_view_newindex(lua_State *L) {
+    int kt = lua_type(L, 2);
+    const char *key = (kt == LUA_TSTRING || kt == LUA_TNUMBER) ? lua_tostring(L, 2)
+                                                               : luaL_typename(L, 2);
+    return luaL_error(L, "%s view is read-only (field '%s')", klh_view_name(L, 1), key);
+}
+
+static int klh_view_len(lua_State *L) {
+    if (klh_view_field(L, 1, &klh_view_content_key) != LUA_TTABLE) {
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+}
+
+/* Iterator closure: upvalues content, keys (table or nil), position. Maps iterate in the
+ * host's sorted key order, arrays 1..n. */
+static int klh_view_next(lua_State *L) {
+    lua_Integer i = lua_tointegerx(L, lua_upvalueindex(3), NULL) + 1;
+    lua_pushinteger(L, i);
+    lua_replace(L, lua_upvalueindex(3));
+    if (lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE) {
+        if (lua_rawgeti(L, lua_upvalueindex(2), i) == LUA_TNIL) return 1;
+        lua_pushvalue(L, -1);
+        lua_rawget(L, lua_upvalueindex(1));
+        return 2;
+    }
+    lua_pushinteger(L, i);
+    if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    return 2;
+}
+
+static int klh_view_pairs(lua_State *L) {
+    klh_view_field(L, 1, &klh_view_content_key);
+    klh_view_field(L, 1, &klh_view_keys_key);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, klh_view_next, 3);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static void klh_mt_set(lua_State *L, int mt, const char *field) {
+    lua_pushstring(L, field);
+    lua_insert(L, -2);
+    lua_rawset(L, mt);
+}
+
+void klh_make_view(lua_State *L, const char *name, size_t namelen, int has_keys) {
+    int content = lua_absindex(L, has_keys ? -2 : -1);
+    int keys = has_keys ? lua_absindex(L, -1) : 0;
+    lua_createtable(L, 0, 0); /* proxy */
+    int proxy = lua_gettop(L);
+    lua_createtable(L, 0, 8); /* metatable */
+    int mt = lua_gettop(L);
+    lua_pushvalue(L, content);
+    klh_mt_set(L, mt, "__index");
+    lua_pushcfunction(L, klh_view_newindex);
+    klh_mt_set(L, mt, "__newindex");
+    lua_pushcfunction(L, klh_view_len);
+    klh_mt_set(L, mt, "__len");
+    lua_pushcfunction(L, klh_view_pairs);
+    klh_mt_set(L, mt, "__pairs");
+    lua_pushboolean(L, 0);
+    klh_mt_set(L, mt, "__metatable");
+    lua_pushvalue(L, content);
+    lua_rawsetp(L, mt, &klh_view_content_key);
+    lua_pushlstring(L, name, namelen);
+    lua_rawsetp(L, mt, &klh_view_name_key);
+    if (keys != 0) {
+        lua_pushvalue(L, keys);
+        lua_rawsetp(L, mt, &klh_view_keys_key);
+    }
+    lua_setmetatable(L, proxy);
+    lua_replace(L, content);
+    lua_settop(L, content);
+}
+
+int klh_view_content(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
+    if (lua_rawgetp(L, -1, &klh_view_content_key) != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_remove(L, -2);
+    return 1;
+}

@@ -1,0 +1,6 @@
+return function()
+  local s = "0123456789abcdef"
+  while true do
+    s = s .. s
+  end
+end

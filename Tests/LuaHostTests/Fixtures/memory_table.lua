@@ -1,0 +1,8 @@
+return function()
+  local t = {}
+  local i = 0
+  while true do
+    i = i + 1
+    t[i] = { i, tostring(i) }
+  end
+end

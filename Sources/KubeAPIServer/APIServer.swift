@@ -79,6 +79,7 @@ public final class APIServer {
         switch o {
         case .pod(var pod):
             try validate(pod)
+            APIServer.defaultRequestsFromLimits(&pod)
             addDefaultTolerations(&pod)
             if pod.spec.priority == nil { pod.spec.priority = 0 }
             if pod.status.phase == .pending && pod.status.conditions.isEmpty && !pod.spec.nodeName.isEmpty {
@@ -114,6 +115,20 @@ public final class APIServer {
                 throw APIError(.invalid, "Pod \(pod.metadata.name) is invalid: spec.containers[\(c.name)].resources.requests[\(res)]: must be greater than or equal to 0")
             }
         }
+    }
+
+    /// Kubernetes' defaulting: a container that sets a limit but no request for a
+    /// resource requests its limit.
+    public static func defaultRequestsFromLimits(_ pod: inout Pod) {
+        func fix(_ cs: inout [Container]) {
+            for i in cs.indices {
+                for (name, q) in cs[i].resources.limits where cs[i].resources.requests[name] == nil {
+                    cs[i].resources.requests[name] = q
+                }
+            }
+        }
+        fix(&pod.spec.containers)
+        fix(&pod.spec.initContainers)
     }
 
     /// The DefaultTolerationSeconds admission plugin.

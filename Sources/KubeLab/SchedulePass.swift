@@ -3,6 +3,7 @@ public import KubeAPI
 public import KubeScheduler
 public import LuaPlugins
 import SimCore
+import KubeAPIServer
 
 /// `kubelab schedule`: one scheduling pass with no time. Pods are placed one at a time,
 /// each placement counting for the next; pods that already name a node count as running
@@ -85,6 +86,7 @@ public struct SchedulePass {
 
     static func defaulted(_ p: Pod) -> Pod {
         var q = p
+        APIServer.defaultRequestsFromLimits(&q)
         if q.metadata.namespace.isEmpty { q.metadata.namespace = "default" }
         if q.metadata.name.isEmpty { q.metadata.name = q.metadata.generateName + "0" }
         return q
@@ -96,7 +98,7 @@ public struct SchedulePass {
             var m = t.metadata
             m.name = "\(meta.name)-\(i)"
             m.namespace = meta.namespace.isEmpty ? "default" : meta.namespace
-            return Pod(metadata: m, spec: t.spec)
+            return defaulted(Pod(metadata: m, spec: t.spec))
         }
     }
 

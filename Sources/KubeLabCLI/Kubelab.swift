@@ -46,9 +46,8 @@ enum Main {
                 code = Exit.ok
             } else {
                 fflush(nil)
-                let msg = Kubelab.fullMessage(for: error)
-                FileHandle.standardError.write(Data("kubelab: \(msg.split(separator: "\n").first ?? "")\n".utf8))
-                if msg.contains("\n") { FileHandle.standardError.write(Data("\(Kubelab.helpMessage().split(separator: "\n").prefix(3).joined(separator: "\n"))\n".utf8)) }
+                let msg = Kubelab.message(for: error).replacingOccurrences(of: "\n", with: " ")
+                FileHandle.standardError.write(Data("kubelab: \(msg) (see 'kubelab help')\n".utf8))
                 code = Exit.badInput
             }
         }

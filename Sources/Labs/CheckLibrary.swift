@@ -30,6 +30,19 @@ public enum CheckLibrary {
         return r.pods.filter { !$0.terminating && matches(sel, $0.labels) }
     }
 
+    /// The selected pods, when they exist and are all placed; otherwise the failure that
+    /// keeps a placement check from passing on nothing.
+    static func placed(_ r: RunResult, _ spec: CheckSpec) -> Result<[PodSummary], CheckFailure> {
+        let pods = selected(r, spec)
+        if pods.isEmpty { return .failure(CheckFailure(evidence: "no \(describe(labels(spec, "pods"))) exist")) }
+        if let p = pods.first(where: { $0.node == nil }) {
+            return .failure(CheckFailure(evidence: "pod \(p.namespace)/\(p.name) was never scheduled, so where it runs cannot be judged"))
+        }
+        return .success(pods)
+    }
+
+    struct CheckFailure: Error { let evidence: String }
+
     static func describe(_ sel: [String: String]) -> String {
         sel.isEmpty ? "all pods" : "pods with " + sel.keys.sorted().map { "\($0)=\(sel[$0] ?? "")" }.joined(separator: ",")
     }
@@ -52,7 +65,11 @@ public enum CheckLibrary {
             let nodeSel = labels(spec, "nodes")
             let nodeLabels = Dictionary(uniqueKeysWithValues: r.nodes.map { ($0.name, $0.labels) })
             let want = spec.check == "pods_on_matching_nodes"
-            let pods = selected(r, spec).filter { $0.node != nil }
+            let pods: [PodSummary]
+            switch placed(r, spec) {
+            case .success(let p): pods = p
+            case .failure(let f): return CheckOutcome(passed: false, evidence: f.evidence)
+            }
             for p in pods {
                 let n = p.node ?? ""
                 if matches(nodeSel, nodeLabels[n] ?? [:]) != want {
@@ -63,7 +80,11 @@ public enum CheckLibrary {
         case "max_nodes_used":
             let limit: Int
             if case .number(let d)? = spec.args["max"] { limit = Int(d) } else { limit = 0 }
-            let pods = selected(r, spec)
+            let pods: [PodSummary]
+            switch placed(r, spec) {
+            case .success(let p): pods = p
+            case .failure(let f): return CheckOutcome(passed: false, evidence: f.evidence)
+            }
             let used = Set(pods.compactMap(\.node)).sorted()
             if used.count > limit {
                 return CheckOutcome(passed: false, evidence: "\(describe(labels(spec, "pods"))) use \(used.count) nodes (\(used.joined(separator: ", "))); at most \(limit) are needed")

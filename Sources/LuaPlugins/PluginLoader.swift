@@ -95,7 +95,14 @@ public final class LoadedPlugin {
             guard case .function(let loader)? = prelude.first else {
                 throw PluginError("\(file): internal error: the plugin prelude returned no function")
             }
-            results = try state.call(loader, [.string(source), .string(file)])
+            // The plugin's text becomes the body of a function, on the same lines, so that
+            // compiling it runs nothing and its returned table stays a Lua table (with any
+            // data a plugin keeps in it) instead of being converted.
+            let compiled = try state.load(source: "return function(...) " + source + "\nend", chunkName: file)
+            guard case .function(let chunk)? = compiled.first else {
+                throw PluginError("\(file): internal error: the plugin did not compile to a function")
+            }
+            results = try state.call(loader, [.function(chunk), .string(file)])
         } catch let e as PluginError {
             throw e
         } catch let e as LuaError {
@@ -168,13 +175,11 @@ public final class LoadedPlugin {
         return m
     }
 
-    /// Runs inside the plugin's own state. It compiles the plugin as text with its file as
-    /// chunk name, runs it once, describes the returned table, and returns the dispatcher
+    /// Runs inside the plugin's own state. It runs the compiled plugin chunk once,
+    /// describes the returned table, and returns the dispatcher
     /// (hooks share one `state` table per scheduling cycle) and the scenario starter.
     static let prelude = #"""
-    local src, chunkname = ...
-    local chunk, err = load(src, "@" .. chunkname, "t")
-    if not chunk then error(err, 0) end
+    return function(chunk, chunkname)
     local plugin = chunk()
     if type(plugin) ~= "table" then
       error(chunkname .. ": a plugin must return a table, got " .. type(plugin), 0)
@@ -228,5 +233,6 @@ public final class LoadedPlugin {
       return plugin.run(k)
     end
     return { fields = fields, data = data, dispatch = dispatch, start = start }
+    end
     """#
 }

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+/// The built `kubelab` binary: $KUBELAB_BIN, or .build/debug/kubelab in the repository.
+func kubelabBinary() throws -> String {
+    if let env = ProcessInfo.processInfo.environment["KUBELAB_BIN"] { return env }
+    for candidate in ["\(repoRoot)/.build/debug/kubelab", "\(repoRoot)/.build/x86_64-unknown-linux-gnu/debug/kubelab",
+                      "\(repoRoot)/.build/aarch64-unknown-linux-gnu/debug/kubelab"]
+    where FileManager.default.isExecutableFile(atPath: candidate) {
+        return candidate
+    }
+    throw CLIError(message: "no kubelab binary: build it with `swift build` first")
+}
+
+struct CLIError: Error { let message: String }
+
+struct CLIResult {
+    let code: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs kubelab with arguments in the repository root.
+func kubelab(_ args: [String], in dir: String = repoRoot) throws -> CLIResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try kubelabBinary())
+    p.arguments = args
+    p.currentDirectoryURL = URL(fileURLWithPath: dir)
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CLIResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// A temporary folder with files.
+func tempDir(_ files: [String: String]) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kubelab-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for (name, text) in files { try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
+    return dir
+}
+
+let goodNodes = """
+apiVersion: v1
+kind: Node
+metadata: { name: node-1 }
+status: { capacity: { cpu: "4", memory: 8Gi } }
+"""
+
+let goodPods = """
+apiVersion: v1
+kind: Pod
+metadata: { name: web }
+spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500m } } } ] }
+"""
+
+@Suite(.serialized) struct CLITests {
+    /// One line on stderr, the right exit code, and no crash text.
+    func expectCleanFailure(_ r: CLIResult, code: Int32, contains text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.code == code, "exit \(r.code), stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(text), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
+    }
+
+    @Test func missingFile() throws {
+        expectCleanFailure(try kubelab(["run", "no/such/scenario.lua"]), code: 2, contains: "no/such/scenario.lua")
+        expectCleanFailure(try kubelab(["schedule", "--nodes", "nope.yaml", "--pods", "nope2.yaml"]), code: 2, contains: "nope.yaml: no such file")
+    }
+
+    @Test func yamlSyntaxErrorNamesFileAndLine() throws {
+        let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [oops\n"])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml"])
+        expectCleanFailure(r, code: 2, contains: "\(dir)/pods.yaml:")
+        #expect(r.stderr.range(of: #"pods\.yaml:[45]"#, options: .regularExpression) != nil, "\(r.stderr)")
+    }
+
+    @Test func unknownKind() throws {
+        let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": "apiVersion: v1\nkind: Poddd\nmetadata: { name: x }\n"])
+        expectCleanFailure(try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml"]),
+                           code: 2, contains: "unknown kind 'Poddd'")
+    }
+
+    @Test func negativeQuantity() throws {
+        let dir = try tempDir(["nodes.yaml": goodNodes,
+                               "pods.yaml": goodPods.replacingOccurrences(of: "cpu: 500m", with: "cpu: \"-1\"")])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml"])
+        expectCleanFailure(r, code: 2, contains: "must not be negative")
+        #expect(r.stderr.contains("pods.yaml:4"))
+    }
+
+    @Test func luaSyntaxErrorInAPluginExits3WithFileAndLine() throws {
+        let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": goodPods,
+                               "bad.lua": "return {\n  name = 'bad',\n  score = function(pod, node) return 1 +\nend,\n}\n"])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--plugin", "\(dir)/bad.lua"])
+        expectCleanFailure(r, code: 3, contains: "\(dir)/bad.lua:4:")
+        let c = try kubelab(["check", "\(dir)/bad.lua"])
+        expectCleanFailure(c, code: 3, contains: "bad.lua:4:")
+    }
+
+    @Test func scenarioCallingAnUnknownFunctionExits3() throws {
+        let dir = try tempDir(["s.lua": "return {\n  name = 's',\n  run = function(k)\n    k.explode('node-1')\n  end,\n}\n"])
+        let r = try kubelab(["run", "\(dir)/s.lua", "--quiet"])
+        expectCleanFailure(r, code: 3, contains: "s.lua:4: in run: unknown scenario function 'k.explode'")
+    }
+
+    @Test func usageErrorsExit2() throws {
+        expectCleanFailure(try kubelab(["run"]), code: 2, contains: "Missing expected argument")
+        expectCleanFailure(try kubelab(["lab", "grade", "01", "--solution", "x.lua", "--seeds", "1,two"]), code: 2, contains: "--seeds: 'two' is not a whole number")
+        expectCleanFailure(try kubelab(["run", "plugins/scenarios/node-crash.lua", "--set", "warp_speed=9"]), code: 2, contains: "unknown setting 'warp_speed'")
+    }
+
+    @Test func runWritesJsonAndEventsAndTwoProcessesAgree() throws {
+        let dir = try tempDir([:])
+        for i in 1...2 {
+            let r = try kubelab(["run", "plugins/scenarios/node-crash.lua", "--scheduler", "plugins/schedulers/binpack.lua",
+                                 "--seed", "4", "--json", "\(dir)/r\(i).json", "--events", "\(dir)/e\(i).log"])
+            #expect(r.code == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("timeline") && r.stdout.contains("recovery"))
+        }
+        let e1 = try String(contentsOfFile: "\(dir)/e1.log", encoding: .utf8)
+        let e2 = try String(contentsOfFile: "\(dir)/e2.log", encoding: .utf8)
+        #expect(e1 == e2 && !e1.isEmpty)
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/r1.json"))) as? [String: Any])
+        let sha = try #require(j["event_log_sha256"] as? String)
+        let j2 = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/r2.json"))) as? [String: Any])
+        #expect(sha == j2["event_log_sha256"] as? String)
+    }
+
+    @Test func scheduleJsonContract() throws {
+        let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": goodPods + "\n---\n" + goodPods.replacingOccurrences(of: "name: web", with: "name: big").replacingOccurrences(of: "500m", with: "\"64\"")])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let placements = try #require(j["placements"] as? [String: Any])
+        #expect(placements["default/web"] as? String == "node-1")
+        #expect(placements["default/big"] is NSNull)
+        let unsched = try #require(j["unschedulable"] as? [String: String])
+        #expect(unsched["default/big"] == "0/1 nodes are available: 1 Insufficient cpu.")
+    }
+
+    @Test func labListAndGrade() throws {
+        let list = try kubelab(["lab", "list"])
+        #expect(list.code == 0)
+        #expect(list.stdout.contains("01-first-scheduler"))
+        let starter = try kubelab(["lab", "grade", "01", "--solution", "labs/01-first-scheduler/starter.lua", "--format", "json"])
+        #expect(starter.code == 1, "\(starter.stderr)")
+        let sj = try #require(try JSONSerialization.jsonObject(with: Data(starter.stdout.utf8)) as? [String: Any])
+        #expect((sj["score"] as? Int ?? 100) < (sj["max_score"] as? Int ?? 0))
+        let checks = try #require(sj["checks"] as? [[String: Any]])
+        for key in ["id", "passed", "points", "max_points", "evidence", "hint"] { #expect(checks.first?[key] != nil) }
+        let solution = try kubelab(["lab", "grade", "01-first-scheduler", "--solution",
+                                    "Tests/KubeLabTests/Solutions/01-first-scheduler.lua", "--seeds", "1,2,3"])
+        #expect(solution.code == 0, "\(solution.stdout)\(solution.stderr)")
+        #expect(solution.stdout.contains("score: 100/100"))
+    }
+}

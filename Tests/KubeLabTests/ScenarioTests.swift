@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+import SimCore
+import LuaPlugins
+@testable import KubeLab
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// Runs a scenario file of the repository with an optional scheduler plugin.
+func runScenario(_ path: String, scheduler: String? = nil, seed: UInt64 = 1,
+                 settings: [(String, String)] = []) throws -> RunResult {
+    let sc = try LuaScenario(LoadedPlugin.load(path: "\(repoRoot)/\(path)", displayPath: path, seed: seed))
+    let sched = try scheduler.map { try LoadedPlugin.load(path: "\(repoRoot)/\($0)", displayPath: $0, seed: seed) }
+    var options = RunOptions(seed: seed)
+    options.settings = settings
+    let dir = (("\(repoRoot)/\(path)") as NSString).deletingLastPathComponent
+    return try ScenarioRunner(scenario: sc, scheduler: sched, options: options, scenarioDirectory: dir).run()
+}
+
+/// Runs a scenario given as source text.
+func runScenario(source: String, seed: UInt64 = 1) throws -> RunResult {
+    let sc = try LuaScenario(LoadedPlugin.load(source: source, file: "test-scenario.lua", seed: seed))
+    return try ScenarioRunner(scenario: sc, scheduler: nil, options: RunOptions(seed: seed),
+                              scenarioDirectory: "\(repoRoot)/plugins/scenarios").run()
+}
+
+func time(_ r: RunResult, _ component: String, _ text: String) -> SimTime? {
+    r.eventLines.first { $0.component == component && $0.message.contains(text) }?.time
+}
+
+struct ScenarioTests {
+    @Test func nodeCrashScenarioRecoversWithBinpack() throws {
+        let r = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua")
+        #expect(!r.failed, "\(r.error ?? "")")
+        #expect(r.scenario_finished)
+        let crash = try #require(r.faults.first { $0.kind == "crash_node" })
+        let victim = crash.target
+        let crashAt = SimTime(nanoseconds: Int64(crash.t * 1e9))
+        let notReady = try #require(time(r, "node-lifecycle-controller", "node \(victim) is NotReady"))
+        // The last lease renewal was at most 10s before the crash; NotReady comes after
+        // more than 40s without one, at a 5s monitor tick.
+        #expect(notReady.since(crashAt) > .seconds(30) && notReady.since(crashAt) <= .seconds(55))
+        let evicted = try #require(time(r, "taint-eviction-controller", "from \(victim)"))
+        #expect(evicted.since(notReady) == .seconds(300))
+        // Recovery: all web pods are back (a bit after the eviction) and the node returned.
+        let rec = try #require(r.recovery_seconds)
+        #expect(rec > 300 && rec < 400)
+        #expect(r.nodes_ready == 4 && r.nodes_not_ready == 0)
+        #expect(r.pods_by_phase == ["Running": 3])
+        #expect(r.faults.map(\.kind) == ["crash_node", "recover_node"])
+    }
+
+    @Test func settingsFromTheCommandLineChangeTheTimings() throws {
+        let r = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua",
+                                settings: [("default_toleration_seconds", "30"), ("node_monitor_grace_period", "20s")])
+        let crash = try #require(r.faults.first)
+        let crashAt = SimTime(nanoseconds: Int64(crash.t * 1e9))
+        let notReady = try #require(time(r, "node-lifecycle-controller", "is NotReady"))
+        #expect(notReady.since(crashAt) > .seconds(10) && notReady.since(crashAt) <= .seconds(35))
+        let evicted = try #require(time(r, "taint-eviction-controller", "evicted"))
+        #expect(evicted.since(notReady) == .seconds(30))
+        #expect(try #require(r.recovery_seconds) < 100)
+    }
+
+    @Test func sameSeedSameEventLogAndNoWallClock() throws {
+        let a = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua", seed: 9)
+        let b = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua", seed: 9)
+        let c = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua", seed: 10)
+        #expect(a.event_log_sha256 == b.event_log_sha256)
+        #expect(a.eventLog == b.eventLog)
+        #expect(a.event_log_sha256 != c.event_log_sha256)
+        // Every line starts with virtual time; no year, no clock time of day.
+        for line in a.eventLog.split(separator: "\n") {
+            #expect(line.hasPrefix("[t="))
+            #expect(line.range(of: #"20\d\d-\d\d|\d\d:\d\d:\d\d"#, options: .regularExpression) == nil)
+        }
+    }
+
+    @Test func jsonHasTheContractFields() throws {
+        let r = try runScenario("plugins/scenarios/node-crash.lua")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.json().utf8)) as? [String: Any])
+        for key in ["seed", "scenario", "end_time", "event_log_sha256", "pods_by_phase", "nodes_ready", "nodes_not_ready", "faults"] {
+            #expect(obj[key] != nil, "missing \(key)")
+        }
+        let faults = try #require(obj["faults"] as? [[String: Any]])
+        #expect(faults.first?["kind"] as? String == "crash_node")
+        #expect(faults.first?["t"] is Double)
+        #expect(obj["scenario"] as? String == "node-crash")
+    }
+
+    @Test func scenarioApiCreateDeleteAndFilters() throws {
+        let r = try runScenario(source: """
+        return {
+          name = "api",
+          cluster = { nodes = { { count = 2, cpu = "2", memory = "4Gi", labels = { zone = "a" } },
+                                { count = 1, prefix = "big", cpu = "16", memory = "64Gi" } } },
+          run = function(k)
+            assert(#k.nodes() == 3)
+            assert(k.nodes({ labels = { zone = "a" } })[2].name == "node-2")
+            k.create{ apiVersion = "v1", kind = "Pod", metadata = { name = "solo", labels = { app = "solo" } },
+                      spec = { containers = { { name = "c", image = "nginx", resources = { requests = { cpu = "1" } } } } } }
+            assert(k.wait_until(function() return k.ready("pod/solo") end, "1m"))
+            local p = k.pods({ labels = { app = "solo" } })[1]
+            assert(p.phase == "Running" and p.requests.cpu == 1000 and p.node ~= nil)
+            local t = k.now()
+            k.sleep("1m30s")
+            assert(k.now() - t == 90)
+            k.delete("pod/solo")
+            assert(k.wait_until(function() return #k.pods({ labels = { app = "solo" } }) == 0 end, "1m"))
+            assert(not k.wait_until(function() return false end, 5))
+            k.log("done at", k.now())
+          end,
+        }
+        """)
+        #expect(!r.failed, "\(r.error ?? "")")
+        #expect(r.scenario_finished)
+        #expect(r.eventLines.contains { $0.component == "scenario" && $0.message.hasPrefix("done at ") })
+    }
+
+    @Test func unknownScenarioFunctionFailsTheRunWithTheLine() throws {
+        let r = try runScenario(source: """
+        return {
+          name = "typo",
+          run = function(k)
+            k.sleep("1s")
+            k.crash_nodes("node-1")
+          end,
+        }
+        """)
+        #expect(r.failed)
+        #expect(r.error == "test-scenario.lua:5: in run: unknown scenario function 'k.crash_nodes'")
+        // The run still has its log and result.
+        #expect(r.eventLines.last?.message.contains("failed") == true)
+    }
+
+    @Test func badDurationsAndArgumentsAreClearErrors() throws {
+        let r1 = try runScenario(source: #"return { name = "d", run = function(k) k.sleep("soon") end }"#)
+        #expect(r1.error?.hasPrefix("test-scenario.lua:1: in run: k.sleep: invalid duration 'soon'") == true)
+        let r2 = try runScenario(source: #"return { name = "d", run = function(k) k.crash_node("nope") end }"#)
+        #expect(r2.error == "test-scenario.lua:1: in run: k.crash_node: no node named 'nope'")
+        let r3 = try runScenario(source: #"return { name = "d", run = function(k) k.apply("missing.yaml") end }"#)
+        #expect(r3.error?.contains("k.apply: cannot read missing.yaml") == true)
+    }
+
+    @Test func applyLoadsRealManifestsAndSkipsUnsupportedKinds() throws {
+        let corpus = "\(repoRoot)/../shared/corpus/k8s-website-examples"
+        #expect(FileManager.default.fileExists(atPath: corpus))
+        let r = try runScenario(source: """
+        return {
+          name = "corpus",
+          cluster = { nodes = { { count = 3, cpu = "8", memory = "32Gi" } } },
+          run = function(k)
+            k.apply("\(corpus)/application__nginx-app.yaml")
+            k.apply("\(corpus)/controllers__frontend.yaml")
+            k.apply("\(corpus)/pods__pod-with-toleration.yaml")
+            assert(k.wait_until(function() return k.ready("replicaset/frontend") end, "2m"))
+            k.sleep("10s")
+          end,
+        }
+        """)
+        #expect(!r.failed, "\(r.error ?? "")")
+        #expect(r.eventLines.contains { $0.message.contains("skipped Service my-nginx-svc") })
+        #expect(r.pods.filter { $0.phase == "Running" }.count >= 3 + 1)
+    }
+}

@@ -140,8 +140,9 @@ public final class Cluster {
         do { return try admin.create(object) } catch { throw ClusterError("cannot create \(object.kind.rawValue) \(object.metadata.name): \(error.message)") }
     }
 
-    /// Objects of a kind, sorted by namespace/name.
-    public func list(_ kind: Kind) -> [KubeObject] { server.store.list(kind) }
+    /// Objects of a kind, sorted by namespace/name, read through the API server as the
+    /// admin (an unavailable API server reads as empty).
+    public func list(_ kind: Kind) -> [KubeObject] { (try? admin.list(kind)) ?? [] }
 
     public var pods: [Pod] { list(.pod).compactMap(\.pod) }
     public var nodes: [Node] { list(.node).compactMap(\.node) }

@@ -100,7 +100,7 @@ public final class ScenarioRunner: ScenarioHost {
                     do {
                         let ns = o.kind.isNamespaced && o.metadata.namespace.isEmpty ? "default" : o.metadata.namespace
                         if !o.metadata.name.isEmpty,
-                           let existing = cluster.server.store.get(o.kind, namespace: ns, name: o.metadata.name) {
+                           let existing = try cluster.admin.get(o.kind, namespace: ns, name: o.metadata.name) {
                             var updated = o
                             updated.metadata.namespace = ns
                             updated.metadata.resourceVersion = 0
@@ -145,7 +145,7 @@ public final class ScenarioRunner: ScenarioHost {
     public func currentNodes() -> [Node] { cluster.nodes }
 
     public func object(_ kind: Kind, namespace: String, name: String) -> KubeObject? {
-        cluster.server.store.get(kind, namespace: namespace, name: name)
+        (try? cluster.admin.get(kind, namespace: namespace, name: name)) ?? nil
     }
 
     public func scenarioLog(_ message: String) { sim.record("scenario", message) }

@@ -96,8 +96,17 @@ enum Report {
         if !r.faults.isEmpty {
             out += "  faults        " + r.faults.map { "\($0.kind) \($0.target) at t=\(String(format: "%.3f", $0.t))s" }.joined(separator: "; ") + "\n"
         }
-        if let rec = r.recovery_seconds {
-            out += "  recovery      every Deployment fully available again \(SimDuration(seconds: rec)?.humanDescription ?? "") after the first crash\n"
+        if let rec = r.recovery_seconds, let crash = r.faults.first(where: { $0.kind == "crash_node" }) {
+            func after(_ component: String, _ text: String) -> String? {
+                guard let e = r.eventLines.first(where: { $0.component == component && $0.message.contains(text) && $0.time.seconds >= crash.t })
+                else { return nil }
+                return "+" + (SimDuration(seconds: e.time.seconds - crash.t)?.humanDescription ?? "")
+            }
+            var steps = ["\(crash.target) crashed at t=\(String(format: "%.3f", crash.t))s"]
+            if let t = after("node-lifecycle-controller", "node \(crash.target) is NotReady") { steps.append("NotReady \(t)") }
+            if let t = after("taint-eviction-controller", "from \(crash.target)") { steps.append("pods evicted \(t)") }
+            steps.append("every Deployment fully available again +\(SimDuration(seconds: rec)?.humanDescription ?? "")")
+            out += "  recovery      " + steps.joined(separator: ", ") + "\n"
         } else if r.faults.contains(where: { $0.kind == "crash_node" }) {
             out += "  recovery      no Deployment lost availability, or it never came back\n"
         }

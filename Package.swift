@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost"], exclude: ["Fixtures"]),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["KubeStore", "KubeAPIServer", "KubeControllers"]),
         .testTarget(name: "KubeSchedulerTests", dependencies: ["KubeScheduler", "LuaPlugins", "KubeLab"]),
         .testTarget(name: "KubeLabTests", dependencies: ["KubeLab", "Labs"], exclude: ["Solutions"]),
     ],

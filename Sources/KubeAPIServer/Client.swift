@@ -7,7 +7,7 @@ public import KubeStore
 /// Writes take effect at once; watch events reach the component later, after the API
 /// server's seeded latency, in order.
 public final class Client {
-    public unowned let server: APIServer
+    public let server: APIServer
     /// Who is calling, e.g. "scheduler", "kubelet/node-1".
     public let identity: String
     /// resource -> verbs; nil = everything.

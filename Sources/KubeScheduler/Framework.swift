@@ -117,9 +117,8 @@ public final class Framework {
         var infos = nodes.sorted { $0.metadata.name < $1.metadata.name }.map { NodeInfo(node: $0) }
         var index: [String: Int] = [:]
         for (i, n) in infos.enumerated() { index[n.name] = i }
-        var pending: [Pod] = []
-        for p in pods {
-            if !p.spec.nodeName.isEmpty, let i = index[p.spec.nodeName] { infos[i].add(p) } else { pending.append(p) }
+        for p in pods where !p.spec.nodeName.isEmpty {
+            if let i = index[p.spec.nodeName] { infos[i].add(p) }
         }
         var out: [(key: String, result: Result)] = []
         for p in pods where p.spec.nodeName.isEmpty || index[p.spec.nodeName] == nil {

@@ -2,15 +2,13 @@ import Foundation
 import Testing
 @testable import KubeAPI
 
-/// The Kubernetes documentation examples in /work/shared/corpus/k8s-website-examples
-/// (the repository's sibling folder `shared`).
+/// The Kubernetes documentation examples (CC BY 4.0, see its NOTICE.md), kept byte for
+/// byte in Tests/Corpus/k8s-website-examples.
 enum Corpus {
     static let directory: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // Tests/KubeAPITests
         .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // the repository
-        .deletingLastPathComponent()  // its parent
-        .appendingPathComponent("shared/corpus/k8s-website-examples")
+        .appendingPathComponent("Corpus/k8s-website-examples")
 
     /// Every .yaml file of the corpus (empty when the folder is missing: `folderExists` fails then).
     static var files: [String] {

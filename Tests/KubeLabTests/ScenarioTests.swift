@@ -144,7 +144,7 @@ struct ScenarioTests {
     }
 
     @Test func applyLoadsRealManifestsAndSkipsUnsupportedKinds() throws {
-        let corpus = "\(repoRoot)/../shared/corpus/k8s-website-examples"
+        let corpus = "\(repoRoot)/Tests/Corpus/k8s-website-examples"
         #expect(FileManager.default.fileExists(atPath: corpus))
         let r = try runScenario(source: """
         return {

@@ -49,4 +49,20 @@ public struct Node: Equatable, Sendable {
     public var readyStatus: String { status.conditions.first { $0.type == "Ready" }?.status ?? "Unknown" }
     /// The Ready condition is True.
     public var isReady: Bool { readyStatus == "True" }
+
+    /// Sets a condition, keeping its place in the list; the transition time moves only
+    /// when the status changes, as the kubelet and the node controller do.
+    ///
+    /// - Parameter heartbeat: also sets lastHeartbeatTime (the kubelet reporting).
+    public mutating func setCondition(_ type: String, status: String, reason: String, message: String,
+                                      at now: SimTime, heartbeat: Bool = false) {
+        let i = self.status.conditions.firstIndex { $0.type == type }
+        var c = i.map { self.status.conditions[$0] } ?? NodeCondition(type: type, status: "")
+        if c.status != status { c.lastTransitionTime = now }
+        c.status = status
+        c.reason = reason
+        c.message = message
+        if heartbeat { c.lastHeartbeatTime = now }
+        if let i { self.status.conditions[i] = c } else { self.status.conditions.append(c) }
+    }
 }

@@ -98,13 +98,8 @@ public final class NodeLifecycleController {
         do {
             try client.modify(.node, name: name) { o in
                 guard case .node(var nn) = o else { return }
-                var cond = nn.status.conditions.first { $0.type == "Ready" } ?? NodeCondition(type: "Ready", status: "Unknown")
-                cond.status = "Unknown"
-                cond.reason = "NodeStatusUnknown"
-                cond.message = "Kubelet stopped posting node status."
-                cond.lastTransitionTime = now
-                nn.status.conditions.removeAll { $0.type == "Ready" }
-                nn.status.conditions.append(cond)
+                nn.setCondition("Ready", status: "Unknown", reason: "NodeStatusUnknown",
+                                message: "Kubelet stopped posting node status.", at: now)
                 for effect in [TaintEffect.noSchedule, .noExecute]
                 where !nn.spec.taints.contains(where: { $0.key == Self.unreachableTaint && $0.effect == effect }) {
                     nn.spec.taints.append(Taint(key: Self.unreachableTaint, effect: effect, timeAdded: now))

@@ -108,15 +108,8 @@ public final class Kubelet {
         do {
             try c.modify(.node, name: nodeName) { o in
                 guard case .node(var n) = o else { return }
-                var cond = n.status.conditions.first { $0.type == "Ready" }
-                    ?? NodeCondition(type: "Ready", status: "False")
-                if cond.status != "True" { cond.lastTransitionTime = now }
-                cond.status = "True"
-                cond.reason = "KubeletReady"
-                cond.message = "kubelet is posting ready status"
-                cond.lastHeartbeatTime = now
-                n.status.conditions.removeAll { $0.type == "Ready" }
-                n.status.conditions.append(cond)
+                n.setCondition("Ready", status: "True", reason: "KubeletReady",
+                               message: "kubelet is posting ready status", at: now, heartbeat: true)
                 o = .node(n)
             }
         } catch {

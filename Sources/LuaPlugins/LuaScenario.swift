@@ -109,7 +109,9 @@ public final class LuaScenario {
             case .yielded(let values):
                 if values.first == .string("sleep"), let secs = values.dropFirst().first?.doubleValue,
                    let d = SimDuration(seconds: secs) {
-                    host.sim.schedule(after: d) { [weak self] in self?.resume([.boolean(true)]) }
+                    // At least 1ms, so that a scenario looping on k.sleep(0) still moves
+                    // virtual time towards the run's limit instead of spinning in place.
+                    host.sim.schedule(after: max(d, .milliseconds(1))) { [weak self] in self?.resume([.boolean(true)]) }
                     return
                 }
                 args = [.boolean(false), .string("coroutine.yield is not allowed in a scenario's run; use k.sleep or k.wait_until")]

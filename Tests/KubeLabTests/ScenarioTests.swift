@@ -19,9 +19,9 @@ func runScenario(_ path: String, scheduler: String? = nil, seed: UInt64 = 1,
 }
 
 /// Runs a scenario given as source text.
-func runScenario(source: String, seed: UInt64 = 1) throws -> RunResult {
+func runScenario(source: String, seed: UInt64 = 1, until: SimDuration = .minutes(60)) throws -> RunResult {
     let sc = try LuaScenario(LoadedPlugin.load(source: source, file: "test-scenario.lua", seed: seed))
-    return try ScenarioRunner(scenario: sc, scheduler: nil, options: RunOptions(seed: seed),
+    return try ScenarioRunner(scenario: sc, scheduler: nil, options: RunOptions(seed: seed, until: until),
                               scenarioDirectory: "\(repoRoot)/plugins/scenarios").run()
 }
 
@@ -141,6 +141,28 @@ struct ScenarioTests {
         #expect(r2.error == "test-scenario.lua:1: in run: k.crash_node: no node named 'nope'")
         let r3 = try runScenario(source: #"return { name = "d", run = function(k) k.apply("missing.yaml") end }"#)
         #expect(r3.error?.contains("k.apply: cannot read missing.yaml") == true)
+    }
+
+    @Test func runawayScenariosStopAtTheLimitOrTheBudget() throws {
+        let spin = try runScenario(source: #"return { name = "spin", run = function(k) while true do k.sleep(0) end end }"#,
+                                   until: .seconds(2))
+        #expect(!spin.failed && !spin.scenario_finished)
+        #expect(spin.end_time == 2)
+        let loop = try runScenario(source: "return { name = \"loop\", run = function(k)\n  while true do end\nend }")
+        #expect(loop.failed)
+        #expect(loop.error?.hasPrefix("test-scenario.lua:2: in run: ") == true)
+        #expect(loop.error?.contains("instruction budget") == true)
+    }
+
+    @Test func errorsInsideWaitUntilPredicatesNameTheirLine() throws {
+        let r = try runScenario(source: """
+        return { name = "w", run = function(k)
+          k.wait_until(function()
+            return k.pods()[1].name == nil
+          end, "1m")
+        end }
+        """)
+        #expect(r.error == "test-scenario.lua:3: in run: attempt to index a nil value (field 'integer index')")
     }
 
     @Test func applyLoadsRealManifestsAndSkipsUnsupportedKinds() throws {

@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["KubeStore", "KubeAPIServer", "KubeControllers"]),
-        .testTarget(name: "KubeSchedulerTests", dependencies: ["KubeScheduler", "LuaPlugins", "KubeLab"]),
+        .testTarget(name: "KubeSchedulerTests", dependencies: ["KubeScheduler", "LuaHost", "LuaPlugins", "KubeLab"]),
         .testTarget(name: "KubeLabTests", dependencies: ["KubeLab", "Labs"], exclude: ["Solutions"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,7 +7,9 @@ public import KubeScheduler
 /// Failures never stop scheduling: a filter that errors rejects the node with the error
 /// as the reason; a score that errors or returns something other than a number in
 /// 0...100 counts as 0. Each failure is reported once per distinct message through
-/// `onFailure`.
+/// `onFailure`. After `maxConsecutiveFailures` failures in a row the plugin is switched
+/// off for the rest of the run: its hooks no longer run and count as failed (the filter
+/// rejects, the score is 0), so a broken plugin cannot make a run take hours.
 public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     public let plugin: LoadedPlugin
     public var name: String { plugin.name }
@@ -16,7 +18,12 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     /// Every failure message, in order (capped at 100).
     public private(set) var failures: [String] = []
     private var reported: Set<String> = []
-    public var failureCount = 0
+    public private(set) var failureCount = 0
+    private var consecutiveFailures = 0
+    /// Failures in a row that switch the plugin off.
+    public var maxConsecutiveFailures = 10
+    /// Why the plugin was switched off, once it is.
+    public private(set) var switchedOff: String?
 
     public init(_ plugin: LoadedPlugin) { self.plugin = plugin }
 
@@ -38,11 +45,21 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
 
     func fail(_ message: String) {
         failureCount += 1
+        consecutiveFailures += 1
         if failures.count < 100 { failures.append(message) }
         if reported.insert(message).inserted { onFailure?(message) }
+        if consecutiveFailures >= maxConsecutiveFailures && switchedOff == nil {
+            let why = "\(plugin.file): switched off after \(consecutiveFailures) failures in a row (last: \(message))"
+            switchedOff = why
+            if failures.count < 100 { failures.append(why) }
+            onFailure?(why)
+        }
     }
 
+    private func succeeded() { consecutiveFailures = 0 }
+
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+        if let off = switchedOff { return Status(.error, [off], plugin: name) }
         let results: [LuaValue]
         do {
             results = try plugin.call("filter", fresh: fresh(state), [Views.pod(pod), Views.node(node)])
@@ -52,8 +69,11 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
             return Status(.error, [msg], plugin: name)
         }
         switch results.first ?? .nil {
-        case .boolean(true): return .success
+        case .boolean(true):
+            succeeded()
+            return .success
         case .boolean(false), .nil:
+            succeeded()
             let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
             return Status(.unschedulable, [reason], plugin: name)
         case let other:
@@ -64,6 +84,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     }
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
+        if let off = switchedOff { return (0, Status(.error, [off], plugin: name)) }
         let results: [LuaValue]
         do {
             results = try plugin.call("score", fresh: fresh(state), [Views.pod(pod), Views.node(node)])
@@ -84,6 +105,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
             fail(msg)
             return (0, Status(.error, [msg], plugin: name))
         }
+        succeeded()
         return (Int64(score), .success)
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import KubeAPI
 import KubeScheduler
 import LuaPlugins
+import LuaHost
 import KubeLab
 
 /// The repository root, from this file's path (Tests/KubeSchedulerTests/X.swift).
@@ -137,6 +138,18 @@ struct LuaSchedulerTests {
         #expect(out.placements["default/web-1"] == .some("node-3"))
         #expect(out.plugin_failures.contains { $0.hasPrefix("plugins/schedulers/broken.lua:4: in filter: attempt to index a nil value (field 'missing')") })
         #expect(out.plugin_failures.contains { $0 == "plugins/schedulers/broken.lua: in score: expected a number from 0 to 100, got the string \"high\"" })
+    }
+
+    @Test func aPluginThatKeepsFailingIsSwitchedOffOnce() throws {
+        let src = """
+        return { name = "spinner", filter = function(pod, node, state) while true do end end }
+        """
+        let lua = try LoadedPlugin.load(source: src, file: "spinner.lua", limits: LuaLimits(instructionsPerCall: 100_000))
+        let out = try pass(nodes: nodesYAML(4), pods: podsYAML(20)).run(plugin: lua, seed: 1)
+        #expect(out.unschedulable.count == 20)
+        // 10 budget failures, then one report; the other 70 node checks never run Lua.
+        #expect(out.plugin_failures.count == 11)
+        #expect(out.plugin_failures.last?.hasPrefix("spinner.lua: switched off after 10 failures in a row (last: spinner.lua:1: in filter: ") == true)
     }
 
     @Test func viewsAreReadOnly() throws {

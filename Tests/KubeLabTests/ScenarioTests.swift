@@ -165,6 +165,37 @@ struct ScenarioTests {
         #expect(r.error == "test-scenario.lua:3: in run: attempt to index a nil value (field 'integer index')")
     }
 
+    /// plugins/types/kubelab.lua must list exactly the functions the host registers.
+    @Test func typesFileMatchesTheRegisteredFunctions() throws {
+        let r = try runScenario(source: """
+        return { name = "names", run = function(k)
+          local ks, ms = {}, {}
+          for name in pairs(k) do ks[#ks + 1] = name end
+          for name in pairs(kubelab) do ms[#ms + 1] = name end
+          table.sort(ks); table.sort(ms)
+          k.log("k:" .. table.concat(ks, ","))
+          k.log("kubelab:" .. table.concat(ms, ","))
+        end }
+        """)
+        let lines = r.eventLines.filter { $0.component == "scenario" }.map(\.message)
+        let kNames = try #require(lines.first { $0.hasPrefix("k:") }).dropFirst(2).split(separator: ",").map(String.init)
+        let modNames = try #require(lines.first { $0.hasPrefix("kubelab:") }).dropFirst(8).split(separator: ",").map(String.init)
+        let types = try String(contentsOfFile: "\(repoRoot)/plugins/types/kubelab.lua", encoding: .utf8)
+        let scenarioClass = try #require(types.components(separatedBy: "---@class kubelab.Scenario ").dropFirst().first)
+            .components(separatedBy: "---@class").first ?? ""
+        let documentedK = scenarioClass.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("---@field ") else { return nil }
+            return line.dropFirst(10).split(separator: " ").first.map(String.init)
+        }.sorted()
+        #expect(documentedK == kNames)
+        let documentedModule = types.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("function kubelab.") else { return nil }
+            return line.dropFirst(17).split(separator: "(").first.map(String.init)
+        }.sorted()
+        #expect(documentedModule == modNames)
+        #expect(kNames.contains("wait_until") && modNames.contains("cpu"))
+    }
+
     @Test func applyLoadsRealManifestsAndSkipsUnsupportedKinds() throws {
         let corpus = "\(repoRoot)/Tests/Corpus/k8s-website-examples"
         #expect(FileManager.default.fileExists(atPath: corpus))

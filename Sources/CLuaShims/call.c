@@ -132,6 +132,7 @@ int klh_pcall(lua_State *L, int nargs) {
     c->enforce = 1;
     int status = lua_pcall(L, nargs, LUA_MULTRET, fidx);
     c->enforce = saved;
+    klh_budget_flush(L);
     lua_remove(L, fidx);
     return status;
 }
@@ -141,8 +142,10 @@ int klh_resume(lua_State *co, lua_State *from, int nargs, int *nres) {
     klh_clear_error(c);
     int saved = c->enforce;
     c->enforce = 1;
+    klh_budget_flush(co); /* re-arms co's countdown with what is left of the budget */
     int status = lua_resume(co, from, nargs, nres);
     c->enforce = saved;
+    klh_budget_flush(co);
     if (status != LUA_OK && status != LUA_YIELD) klh_capture_stack(c, co, 0);
     return status;
 }

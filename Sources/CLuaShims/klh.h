@@ -27,10 +27,19 @@ typedef struct klh_ctx {
     int mem_exceeded; /* sticky soft-limit verdict of the hook */
     /* instruction budget */
     int64_t budget;
-    int64_t spent;
+    int64_t spent;    /* instructions accounted so far in this run (see budget.c) */
     int hook_count;
     int exhausted;    /* sticky */
     int yield_error;
+    /* byte offset of lua_State.hookcount found by klh_budget_calibrate, or -1 (counts are
+     * then only known at hook granularity) */
+    int hookcount_offset;
+    /* wall-time backstop (monotonic clock, budget.c only) */
+    int64_t wall_limit_ns; /* <= 0: off */
+    int64_t wall_start_ns;
+    int wall_exceeded;     /* sticky */
+    /* patterns (patterns.c): non-plain patterns refuse longer subjects; 0 = no cap */
+    size_t pattern_subject_limit;
     /* host */
     lua_State *main;
     void *owner;
@@ -54,7 +63,15 @@ void klh_hook(lua_State *L, lua_Debug *ar);
 int klh_hook_count_now(klh_ctx *c);
 /* Adds `cost` instructions of C work to the budget; raises the budget error when spent. */
 void klh_charge(lua_State *L, int64_t cost);
+/* Same, and a raised verdict reads "<where>: <name>: <verdict>" (name may be NULL). */
+void klh_charge_named(lua_State *L, int64_t cost, const char *name);
 void klh_format_memory_limit(char *buf, size_t cap, size_t limit);
+/* Finds lua_State.hookcount (see budget.c); run once on a fresh main thread. */
+void klh_budget_calibrate(lua_State *L);
+/* Adds the instructions L ran since its count hook last fired to `spent` and re-arms its
+ * countdown (exact mode only; a no-op otherwise). Safe on any thread of the state that is
+ * not inside the VM right now (suspended, finished, or in a C function). */
+void klh_budget_flush(lua_State *L);
 
 /* call.c */
 void klh_capture_stack(klh_ctx *c, lua_State *L1, int level);
@@ -65,6 +82,12 @@ int klh_append_escaped(char *buf, size_t *used, size_t cap, const char *src, siz
 
 /* sandbox.c */
 int klh_setup(lua_State *L);
+/* The sandbox's tostring: like luaL_tolstring (pushes the result) but reference values
+ * without __tostring give their __name or type name, never an address. */
+const char *klh_tostring(lua_State *L, int idx, size_t *len);
+
+/* patterns.c: replaces find, match, gmatch and gsub in the string table at tidx. */
+void klh_open_patterns(lua_State *L, int tidx);
 
 /* values.c */
 int klh_is_view(lua_State *L, int idx);

@@ -26,27 +26,88 @@ static int sb_load(lua_State *L) {
     return 2;
 }
 
-/* print(...): one line into the state's bounded log; never stdout. Tables, functions and
- * other reference values print as their type name (no addresses) unless they have
- * __tostring. */
+/* Runs the stock C function kept as upvalue 1 (a plain lua_CFunction without upvalues) in
+ * the wrapper's own frame, on the wrapper's arguments: its errors then name the function as
+ * the caller wrote it and carry the caller's position, exactly as without the wrapper. */
+static int sb_stock(lua_State *L) {
+    return lua_tocfunction(L, lua_upvalueindex(1))(L);
+}
+
+/* Registry key of the table of stock functions replaced below (for the parity tests). */
+static const char klh_stock_key = 's';
+
+/* Determinism: Lua prints reference values as "table: 0x55d0c3a4b2c0", an address that
+ * changes from run to run. Here they are "table", "function", "thread", "userdata" (or the
+ * string __name of their metatable); __tostring is still used. */
+const char *klh_tostring(lua_State *L, int idx, size_t *len) {
+    idx = lua_absindex(L, idx);
+    int t = lua_type(L, idx);
+    if (t == LUA_TNIL || t == LUA_TBOOLEAN || t == LUA_TNUMBER || t == LUA_TSTRING)
+        return luaL_tolstring(L, idx, len);
+    if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
+        lua_pop(L, 1);
+        return luaL_tolstring(L, idx, len);
+    }
+    int name = luaL_getmetafield(L, idx, "__name");
+    if (name == LUA_TSTRING) return lua_tolstring(L, -1, len);
+    if (name != LUA_TNIL) lua_pop(L, 1);
+    const char *s = lua_pushstring(L, luaL_typename(L, idx));
+    if (len != NULL) *len = strlen(s);
+    return s;
+}
+
+/* tostring(v): klh_tostring. */
+static int sb_tostring(lua_State *L) {
+    luaL_checkany(L, 1);
+    klh_tostring(L, 1, NULL);
+    return 1;
+}
+
+/* string.format: '%p' (an address) is refused; a '%s' argument that is a reference value
+ * without __tostring is replaced by klh_tostring's text first. Everything else, including
+ * the errors for malformed specifications, is the stock function's. */
+static int sb_format(lua_State *L) {
+    size_t flen = 0;
+    const char *f = luaL_checklstring(L, 1, &flen);
+    const char *end = f + flen;
+    int arg = 1;
+    while (f < end) {
+        if (*f++ != '%') continue;
+        if (f < end && *f == '%') {
+            f++;
+            continue;
+        }
+        arg++;
+        while (f < end && *f != '\0' && strchr("-+ #0123456789.", *f) != NULL) f++;
+        if (f >= end) break;
+        char conv = *f++;
+        if (conv == 'p') return luaL_error(L, "string.format: '%%p' is not allowed");
+        if (conv == 's' && arg <= lua_gettop(L)) {
+            int t = lua_type(L, arg);
+            if (t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD || t == LUA_TUSERDATA ||
+                t == LUA_TLIGHTUSERDATA) {
+                if (luaL_getmetafield(L, arg, "__tostring") != LUA_TNIL) {
+                    lua_pop(L, 1);
+                } else {
+                    klh_tostring(L, arg, NULL);
+                    lua_replace(L, arg);
+                }
+            }
+        }
+    }
+    return sb_stock(L);
+}
+
+/* print(...): one line into the state's bounded log; never stdout. Values are written as
+ * tostring writes them (no addresses). */
 static int sb_print(lua_State *L) {
     klh_ctx *c = klh_ctx_of(L);
     int n = lua_gettop(L);
     luaL_checkstack(L, 2 * n + 2, "too many arguments to print");
     for (int i = 1; i <= n; i++) {
         if (i > 1) lua_pushliteral(L, "\t");
-        int t = lua_type(L, i);
         size_t len = 0;
-        const char *s;
-        if (t == LUA_TNIL || t == LUA_TBOOLEAN || t == LUA_TNUMBER || t == LUA_TSTRING) {
-            s = luaL_tolstring(L, i, &len);
-        } else if (luaL_getmetafield(L, i, "__tostring") != LUA_TNIL) {
-            lua_pop(L, 1);
-            s = luaL_tolstring(L, i, &len);
-        } else {
-            s = lua_pushstring(L, luaL_typename(L, i));
-            len = strlen(s);
-        }
+        const char *s = klh_tostring(L, i, &len);
         if (len > KLH_PRINT_MAX) {
             lua_pushlstring(L, s, KLH_PRINT_MAX);
             lua_remove(L, -2);
@@ -123,10 +184,7 @@ static int sb_rep(lua_State *L) {
     size_t unit = l + lsep;
     if (unit < l || (size_t)n > limit / unit) return luaL_error(L, "resulting string too large");
     klh_charge(L, (int64_t)n);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return sb_stock(L);
 }
 
 /* table.move with its C loop charged to the instruction budget. */
@@ -137,10 +195,7 @@ static int sb_move(lua_State *L) {
         lua_Unsigned count = (lua_Unsigned)e - (lua_Unsigned)f;
         klh_charge(L, count > (lua_Unsigned)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)count + 1);
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    return sb_stock(L);
 }
 
 /* math.randomseed(): without arguments reseeds from the state's seed, never the clock. */
@@ -174,7 +229,7 @@ static int sb_cocreate(lua_State *L) {
     return 1;
 }
 
-/* same as lcorolib.c (5.4.4) auxresume */
+/* same as lcorolib.c (5.4.4) auxresume, plus the exact-count flushes */
 static int sb_auxresume(lua_State *L, lua_State *co, int narg) {
     int status, nres;
     if (!lua_checkstack(co, narg)) {
@@ -182,7 +237,11 @@ static int sb_auxresume(lua_State *L, lua_State *co, int narg) {
         return -1;
     }
     lua_xmove(L, co, narg);
+    /* exact counts: settle the resumer's count, re-arm co with what is left, settle co */
+    klh_budget_flush(L);
+    klh_budget_flush(co);
     status = lua_resume(co, L, narg, &nres);
+    klh_budget_flush(co);
     if (status == LUA_OK || status == LUA_YIELD) {
         if (!lua_checkstack(L, nres + 1)) {
             lua_pop(co, nres);
@@ -266,12 +325,29 @@ int klh_setup(lua_State *L) {
     sb_set(L, g, "setmetatable", sb_setmetatable);
     sb_set(L, g, "rawset", sb_rawset);
 
+    /* the stock functions replaced below, kept for the parity tests */
+    lua_createtable(L, 0, 6);
+    int stock = lua_gettop(L);
+    lua_getfield(L, g, "tostring");
+    lua_setfield(L, stock, "tostring");
+    lua_getfield(L, g, "string");
+    static const char *const replaced[] = {"find", "match", "gmatch", "gsub", "format"};
+    for (size_t i = 0; i < sizeof replaced / sizeof replaced[0]; i++) {
+        lua_getfield(L, -1, replaced[i]);
+        lua_setfield(L, stock, replaced[i]);
+    }
+    lua_pop(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_stock_key);
+    sb_set(L, g, "tostring", sb_tostring);
+
     /* string: edit the real table (method syntax reaches it) and hide the metatable */
     lua_getfield(L, g, "string");
     int s = lua_gettop(L);
     lua_pushnil(L);
     lua_setfield(L, s, "dump");
     sb_wrap_field(L, s, "rep", sb_rep);
+    sb_wrap_field(L, s, "format", sb_format);
+    klh_open_patterns(L, s);
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
         lua_pushboolean(L, 0);
@@ -303,4 +379,12 @@ int klh_setup(lua_State *L) {
     sb_set(L, co, "yield", sb_coyield);
     lua_settop(L, 0);
     return 0;
+}
+
+void klh_expose_stock_strings(lua_State *L, const char *name, size_t len) {
+    klh_push_globals(L);
+    lua_pushlstring(L, name, len);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_stock_key);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }

@@ -52,6 +52,8 @@ lua_State *klh_state_open(size_t memory_limit, int64_t instruction_budget, int64
     c->dispatch = dispatch;
     c->print = print;
     c->err_line = -1;
+    c->hookcount_offset = -1;
+    c->pattern_subject_limit = 64 << 10;
     lua_State *L = lua_newstate(klh_alloc, c);
     if (L == NULL) {
         free(c);
@@ -59,7 +61,9 @@ lua_State *klh_state_open(size_t memory_limit, int64_t instruction_budget, int64
     }
     c->main = L;
     lua_atpanic(L, klh_panic);
-    /* The hook is armed before any code runs and never removed; threads inherit it. */
+    /* The hook is armed before any code runs and never removed; threads inherit it.
+     * Calibrating arms it too (and runs a three-line probe chunk, see budget.c). */
+    klh_budget_calibrate(L);
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
     lua_pushcfunction(L, klh_setup);
     lua_pushinteger(L, (lua_Integer)seed);
@@ -84,6 +88,9 @@ void klh_state_close(lua_State *L) {
 void klh_set_memory_limit(lua_State *L, size_t limit) { klh_ctx_of(L)->mem_limit = limit; }
 size_t klh_memory_limit(lua_State *L) { return klh_ctx_of(L)->mem_limit; }
 size_t klh_memory_used(lua_State *L) { return klh_ctx_of(L)->mem_used; }
+void klh_set_pattern_subject_limit(lua_State *L, size_t bytes) {
+    klh_ctx_of(L)->pattern_subject_limit = bytes;
+}
 
 void klh_full_gc(lua_State *L) {
     klh_ctx *c = klh_ctx_of(L);

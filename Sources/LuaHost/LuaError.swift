@@ -57,18 +57,44 @@ public struct LuaCallbackError: Error {
 }
 
 /// Per-state resource limits.
+///
+/// The instruction budget is the verdict: it counts VM instructions plus the C work of
+/// `string.rep`, `table.move` and the pattern functions, so a plugin that runs out does so
+/// at the same point with the same message on every machine and every run. The wall-time
+/// limit is only a backstop for C work nothing charges (a loop of large `s:upper()` calls,
+/// a very slow machine); its verdict depends on the machine, so keep it well above what the
+/// instruction budget allows.
 public struct LuaLimits: Sendable, Equatable {
     /// Lua VM instructions allowed per `load`, `call` or `resume` (checked every 1000
-    /// instructions; C work of `string.rep` and `table.move` is charged too).
+    /// instructions; C work of `string.rep`, `table.move` and the pattern functions is
+    /// charged too).
     public var instructionsPerCall: Int
     /// Bytes the state may allocate in total while Lua code runs (hard cap of the allocator;
     /// a soft limit at 7/8 of it is checked after a full collection in the count hook).
     public var memoryBytes: Int
+    /// Wall-clock time allowed per `load`, `call` or `resume` (monotonic clock, checked in
+    /// the count hook, so at least every 1000 instructions, and when large C work is
+    /// charged). Exceeding it is a sticky `.budget` error
+    /// `"<chunk>:<line>: wall time budget exceeded (2s)"`. Zero or less turns it off.
+    public var wallTimePerCall: Duration
+    /// Longest subject (bytes) that `string.find`, `match`, `gmatch` and `gsub` accept with
+    /// a non-plain pattern; longer ones raise `"string.find: subject too long for a pattern
+    /// (N bytes, limit L)"`. Plain searches (`find` with `plain` = true, or a pattern
+    /// without any of `^$*+?.([%-`) are never refused. Every pattern search is also
+    /// charged to the instruction budget step by step, whatever its length. Zero or less
+    /// turns the cap off.
+    public var patternSubjectBytes: Int
 
-    /// Creates limits; the defaults are 50 million instructions and 64 MiB.
-    public init(instructionsPerCall: Int = 50_000_000, memoryBytes: Int = 64 << 20) {
+    /// Creates limits; the defaults are 50 million instructions, 64 MiB, 2 seconds and
+    /// 64 KiB.
+    public init(
+        instructionsPerCall: Int = 50_000_000, memoryBytes: Int = 64 << 20,
+        wallTimePerCall: Duration = .seconds(2), patternSubjectBytes: Int = 64 << 10
+    ) {
         self.instructionsPerCall = instructionsPerCall
         self.memoryBytes = memoryBytes
+        self.wallTimePerCall = wallTimePerCall
+        self.patternSubjectBytes = patternSubjectBytes
     }
 }
 

@@ -45,8 +45,8 @@ extension StateCore {
     static let stackError = LuaError(kind: .runtime, message: "Lua stack overflow (too many values)")
 
     /// Runs `body` on the current thread. At top level (not inside a Swift callback) the
-    /// budget is reset first, on `budgetOn` or the current thread. The thread's stack top is
-    /// restored afterwards.
+    /// budgets are reset first, on `budgetOn` or the current thread. The thread's stack top
+    /// is restored and ``lastCost`` recorded afterwards.
     func enter<T>(
         budgetOn thread: OpaquePointer?,
         _ body: (OpaquePointer, Bool) throws(LuaError) -> T
@@ -55,12 +55,16 @@ extension StateCore {
         let topLevel = depth == 0
         if topLevel {
             drainPending(main)
-            klh_budget_begin(thread ?? L, Int64(max(1, limits.instructionsPerCall)))
+            klh_budget_begin(thread ?? L, Int64(max(1, limits.instructionsPerCall)), limits.wallNanoseconds)
         }
+        let meter = CostMeter(on: L)
         let top = lua_gettop(L)
         depth += 1
         defer {
-            if self.main != nil { lua_settop(L, top) }
+            if self.main != nil {
+                lua_settop(L, top)
+                lastCost = meter.finish(on: L)
+            }
             depth -= 1
             if depth == 0 && closeRequested { close() }
         }
@@ -94,7 +98,7 @@ extension StateCore {
             kind = .syntax
         } else if status == LUA_ERRMEM || flags & KLH_FLAG_MEMORY != 0 {
             kind = .memory
-        } else if flags & KLH_FLAG_BUDGET != 0 {
+        } else if flags & KLH_FLAG_BUDGET != 0 {  // instructions or wall time
             kind = .budget
         } else if flags & KLH_FLAG_YIELD != 0 {
             kind = .yield

@@ -18,6 +18,8 @@ final class StateCore {
     var printed: [String] = []
     /// Registry slots released while no thread could safely take them.
     var pendingUnrefs: [Int32] = []
+    /// What the most recent load/call/resume cost.
+    var lastCost = LuaCallCost()
 
     static let maxPrintedLines = 1000
     static let maxPrintedLineBytes = 1024
@@ -113,9 +115,17 @@ final class StateCore {
 /// ``printed``; `setmetatable` refuses metatables with `__gc` or `__close`; `rawset`
 /// refuses read-only views.
 ///
+/// Nothing prints an address: `tostring` (and `print`, and `string.format`'s `%s`) give
+/// `"table"`, `"function"`, `"thread"` or `"userdata"` for reference values, or the string
+/// `__name` of their metatable, unless a `__tostring` metamethod says otherwise;
+/// `string.format("%p", ...)` raises `"string.format: '%p' is not allowed"`.
+/// `string.find`, `match`, `gmatch` and `gsub` run a step-counted matcher with Lua 5.4's
+/// semantics whose steps are charged to the instruction budget (see ``LuaLimits``).
+///
 /// Every run of Lua code (``load(source:chunkName:)``, ``call(_:_:)``,
-/// ``LuaThread/resume(_:)``) gets a fresh instruction budget (``LuaLimits``), unless it is
-/// started from inside a Swift callback, where it continues the budget of the enclosing run.
+/// ``LuaThread/resume(_:)``) gets a fresh instruction budget and wall-time backstop
+/// (``LuaLimits``), unless it is started from inside a Swift callback, where it continues
+/// the budgets of the enclosing run. ``lastCallCost`` reports what the last one cost.
 /// A state is not thread-safe: use it from one thread at a time. Closures registered with
 /// ``function(_:)`` live until the state is closed, so call ``close()`` (or drop the state)
 /// to free them, also when they capture the state itself.
@@ -143,6 +153,7 @@ public final class LuaState {
             throw LuaError(kind: .memory, message: "cannot create a Lua state")
         }
         core.main = opened
+        klh_set_pattern_subject_limit(opened, limits.patternSubjectCap)
     }
 
     deinit {
@@ -158,7 +169,10 @@ public final class LuaState {
         get { core.limits }
         set {
             core.limits = newValue
-            if let main = core.main { klh_set_memory_limit(main, Self.byteCount(newValue.memoryBytes)) }
+            if let main = core.main {
+                klh_set_memory_limit(main, Self.byteCount(newValue.memoryBytes))
+                klh_set_pattern_subject_limit(main, newValue.patternSubjectCap)
+            }
         }
     }
 
@@ -188,6 +202,14 @@ public final class LuaState {
         guard let main = core.main else { return 0 }
         klh_full_gc(main)
         return klh_memory_used(main)
+    }
+
+    /// Test support: sets the global `name` to a table holding the stock `string.find`,
+    /// `match`, `gmatch`, `gsub`, `format` and `tostring` that the sandbox replaced, so
+    /// tests can compare the two.
+    func exposeStockStringFunctions(as name: String) {
+        guard let L = core.current, lua_checkstack(L, 4) != 0 else { return }
+        withBytes(name) { ptr, count in klh_expose_stock_strings(L, ptr, count) }
     }
 
     /// Closes the state (idempotent; also done on deinit). When called from inside a Swift

@@ -26,6 +26,7 @@ typedef void (*klh_print_fn)(void *owner, const char *text, size_t len);
 #define KLH_FLAG_MEMORY 2      /* the soft memory limit fired in the hook (sticky) */
 #define KLH_FLAG_CAP_REFUSED 4 /* the allocator refused a growth past the hard cap */
 #define KLH_FLAG_YIELD 8       /* coroutine.yield was called where it cannot yield */
+#define KLH_FLAG_WALL 16       /* the wall-time backstop fired (sticky; KLH_FLAG_BUDGET too) */
 
 /* ---- state lifecycle (state.c) ---- */
 struct lua_State *klh_state_open(size_t memory_limit, int64_t instruction_budget, int64_t seed,
@@ -38,11 +39,24 @@ void klh_full_gc(struct lua_State *L);
 
 /* Process-wide LuaRef counter (atomic). */
 long klh_live_refs_add(long delta);
+/* Subjects longer than this refuse non-plain patterns (0: no cap). */
+void klh_set_pattern_subject_limit(struct lua_State *L, size_t bytes);
+/* Test support: sets the global `name` (raw) to a table with the stock string.find, match,
+ * gmatch, gsub and format and the stock tostring, kept aside when the sandbox was built. */
+void klh_expose_stock_strings(struct lua_State *L, const char *name, size_t len);
 
 /* ---- budget (budget.c) ---- */
-/* Resets the per-call budget and flags and (re)arms the count hook on L. */
-void klh_budget_begin(struct lua_State *L, int64_t instructions);
+/* Resets the per-call budget and flags, starts the wall-time backstop (wall_ns <= 0: off)
+ * and (re)arms the count hook on L. */
+void klh_budget_begin(struct lua_State *L, int64_t instructions, int64_t wall_ns);
 int klh_flags(struct lua_State *L);
+/* Instructions accounted in the current run so far (C work charged included); first adds
+ * what L ran since its hook last fired, when the count is exact. */
+int64_t klh_budget_used(struct lua_State *L);
+/* 1 when instruction counts are exact, 0 when they are only known every ~1000. */
+int klh_budget_exact(struct lua_State *L);
+/* Monotonic clock in nanoseconds: the only clock LuaHost reads (cost reports, backstop). */
+int64_t klh_budget_clock_ns(void);
 
 /* ---- calls (call.c) ---- */
 /* Loads text (mode "t") under the memory cap; pushes the function or the error message. */

@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "KubeLabCLI",
             dependencies: [
-                "KubeLab", "Labs",
+                "KubeLab", "Labs", "LuaHost", "LuaPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,7 +52,10 @@ let package = Package(
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["KubeStore", "KubeAPIServer", "KubeControllers"]),
-        .testTarget(name: "KubeSchedulerTests", dependencies: ["KubeScheduler", "LuaHost", "LuaPlugins", "KubeLab"]),
+        .testTarget(
+            name: "KubeSchedulerTests", dependencies: ["KubeScheduler", "LuaHost", "LuaPlugins", "KubeLab"],
+            exclude: ["Adversarial"]
+        ),
         .testTarget(name: "KubeLabTests", dependencies: ["KubeLab", "Labs"], exclude: ["Solutions"]),
     ],
     swiftLanguageModes: [.v6]

@@ -104,15 +104,12 @@ public struct SchedulePass {
 
     /// Runs the pass with the default profile, or with a Lua plugin.
     public func run(plugin: LoadedPlugin?, seed: UInt64) -> Output {
-        let framework: Framework
-        var lua: LuaSchedulerPlugin?
-        if let p = plugin {
-            let l = LuaSchedulerPlugin(p)
-            lua = l
-            framework = .profile(with: l)
-        } else {
-            framework = .defaultProfile()
-        }
+        run(lua: plugin.map(LuaSchedulerPlugin.init), seed: seed)
+    }
+
+    /// Runs the pass with a Lua plugin adapter the caller keeps (to read its costs).
+    public func run(lua: LuaSchedulerPlugin?, seed: UInt64) -> Output {
+        let framework = lua.map { Framework.profile(with: $0) } ?? .defaultProfile()
         let random = RandomStreams(seed: seed)
         let results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
         var placements: [String: String?] = [:]

@@ -1,37 +1,102 @@
 import ArgumentParser
 import Foundation
+import KubeLab
+import LuaHost
 import LuaPlugins
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a plugin in the sandbox and report its kind, hooks and problems.")
+        abstract: "Load a plugin in the sandbox and report its kind, hooks, limits, costs and problems.",
+        discussion: "Exit codes: 0 clean, 1 warnings, 3 errors (the plugin does not load, or fails in the smoke run).")
 
     @Argument(help: "The plugin file.") var plugin: String
 
     func run() throws {
         let p = try loadPlugin(plugin, seed: 1)
+        let loadCost = p.state.lastCallCost
+        let limits = p.state.limits
         print("plugin   \(p.name)")
         print("file     \(p.file)")
         print("kind     \(p.kind.rawValue)")
         print("hooks    \(p.hooks.joined(separator: ", "))")
+        print("limits   \(limits.instructionsPerCall) instructions per call, \(limits.memoryBytes >> 20) MiB of memory")
+        print("load     \(loadCost.instructions) instructions, \(Self.time(loadCost.nanoseconds))")
         var warnings: [String] = []
+        var errors: [String] = []
         let known: Set<String> = LoadedPlugin.schedulerHooks.union(LoadedPlugin.controllerHooks)
             .union(LoadedPlugin.scenarioHooks).union(LoadedPlugin.dataFields)
         for f in p.fields.keys.sorted() where !known.contains(f) {
-            let suggestion = known.min { editDistance($0, f) < editDistance($1, f) }
-            if let s = suggestion, editDistance(s, f) <= 2 {
+            if let s = known.sorted().min(by: { editDistance($0, f) < editDistance($1, f) }), editDistance(s, f) <= 2 {
                 warnings.append("unknown field '\(f)': did you mean '\(s)'?")
             } else {
                 warnings.append("unknown field '\(f)' (ignored)")
             }
         }
         if p.data["name"] == nil { warnings.append("no 'name' field: the file name '\(p.name)' is used") }
-        if p.kind == .scenario {
-            do { _ = try LuaScenario(p) } catch { throw Failure(Exit.badInput, error.message) }
+        for g in p.globalsWritten where g != "kubelab" {
+            warnings.append("the top-level chunk writes the global '\(g)' (make it local)")
+        }
+        switch p.kind {
+        case .scenario:
+            do {
+                let sc = try LuaScenario(p)
+                let nodes = try sc.cluster.nodes()
+                print("cluster  \(nodes.count) node(s)\(sc.settings.isEmpty ? "" : ", settings: " + sc.settings.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))")
+            } catch {
+                throw Failure(Exit.badInput, error.message)
+            }
+        case .scheduler:
+            errors += smokeRun(p)
+        case .controller:
+            break
         }
         for w in warnings { print("warning  \(w)") }
+        for e in errors { print("error    \(e)") }
+        if !errors.isEmpty { throw ExitCode(Exit.pluginFailed) }
         if !warnings.isEmpty { throw ExitCode(Exit.checksFailed) }
         print("ok")
+    }
+
+    static func time(_ ns: Int) -> String {
+        ns >= 1_000_000 ? String(format: "%.1fms", Double(ns) / 1e6) : String(format: "%.1fµs", Double(ns) / 1e3)
+    }
+
+    /// Schedules a small built-in workload with the plugin and reports each hook's cost.
+    func smokeRun(_ p: LoadedPlugin) -> [String] {
+        let nodes = (1...4).map { i in
+            """
+            apiVersion: v1
+            kind: Node
+            metadata: { name: node-\(i), labels: { zone: \(i <= 2 ? "a" : "b")\(i > 2 ? ", gpu: \"true\"" : "") } }
+            status: { capacity: { cpu: "4", memory: 16Gi, pods: "110", nvidia.com/gpu: "\(i > 2 ? 2 : 0)" } }
+            """
+        }.joined(separator: "\n---\n")
+        let pods = (1...8).map { i in
+            let gpu = i > 6
+            return """
+            apiVersion: v1
+            kind: Pod
+            metadata: { name: \(gpu ? "train" : "web")-\(i), labels: { app: \(gpu ? "train" : "web")\(gpu ? ", gpu: \"true\"" : "") } }
+            spec:
+              containers:
+              - name: c
+                image: nginx
+                resources: { requests: { cpu: "\(gpu ? "1" : "500m")", memory: 512Mi\(gpu ? ", nvidia.com/gpu: \"1\"" : "") } }
+            """
+        }.joined(separator: "\n---\n")
+        var pass = SchedulePass()
+        do { try pass.load(nodesText: nodes, nodesFile: "(smoke nodes)", podsText: pods, podsFile: "(smoke pods)") } catch {
+            return ["internal error in the smoke workload: \(error)"]
+        }
+        let lua = LuaSchedulerPlugin(p)
+        let out = pass.run(lua: lua, seed: 1)
+        let placed = out.placements.values.filter { $0 != nil }.count
+        print("smoke    8 pods on 4 nodes: \(placed) placed, \(out.unschedulable.count) unschedulable")
+        for hook in lua.costs.keys.sorted() {
+            guard let c = lua.costs[hook], c.calls > 0 else { continue }
+            print("  \(hook.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.calls) calls, \(c.instructions / c.calls) instructions/call, \(c.nanoseconds / c.calls) ns/call")
+        }
+        return lua.failures
     }
 }
 

@@ -27,6 +27,28 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
 
     public init(_ plugin: LoadedPlugin) { self.plugin = plugin }
 
+    /// What a hook has cost so far.
+    public struct HookCost: Sendable, Equatable {
+        public var calls = 0
+        public var instructions = 0
+        public var nanoseconds = 0
+    }
+
+    /// Costs by hook name ("filter", "score").
+    public private(set) var costs: [String: HookCost] = [:]
+
+    private func call(_ hook: String, _ state: CycleState, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
+        defer {
+            let c = plugin.state.lastCallCost
+            var h = costs[hook] ?? HookCost()
+            h.calls += 1
+            h.instructions += c.instructions
+            h.nanoseconds += c.nanoseconds
+            costs[hook] = h
+        }
+        return try plugin.call(hook, fresh: fresh(state), args)
+    }
+
     public var hasFilter: Bool { plugin.has("filter") }
     public var hasScore: Bool { plugin.has("score") }
 
@@ -62,7 +84,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         if let off = switchedOff { return Status(.error, [off], plugin: name) }
         let results: [LuaValue]
         do {
-            results = try plugin.call("filter", fresh: fresh(state), [Views.pod(pod), Views.node(node)])
+            results = try call("filter", state, [Views.pod(pod), Views.node(node)])
         } catch {
             let msg = plugin.describe(error, hook: "filter")
             fail(msg)
@@ -87,7 +109,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         if let off = switchedOff { return (0, Status(.error, [off], plugin: name)) }
         let results: [LuaValue]
         do {
-            results = try plugin.call("score", fresh: fresh(state), [Views.pod(pod), Views.node(node)])
+            results = try call("score", state, [Views.pod(pod), Views.node(node)])
         } catch {
             let msg = plugin.describe(error, hook: "score")
             fail(msg)

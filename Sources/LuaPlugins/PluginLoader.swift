@@ -117,6 +117,7 @@ public final class LoadedPlugin {
         var fields: [String: String] = [:]
         for (k, v) in desc["fields"]?.mapValue ?? [:] { fields[k] = v.stringValue ?? "?" }
         let dataFields = desc["data"]?.mapValue ?? [:]
+        let globals = (desc["globals"]?.arrayValue ?? []).compactMap(\.stringValue)
         let kind: PluginKind
         if fields["run"] == "function" {
             kind = .scenario
@@ -139,14 +140,18 @@ public final class LoadedPlugin {
             name = s
         }
         return LoadedPlugin(state: state, name: name, file: file, kind: kind, fields: fields, data: dataFields,
-                            dispatch: dispatch, start: start, context: context)
+                            dispatch: dispatch, start: start, context: context, globalsWritten: globals)
     }
 
     init(state: LuaState, name: String, file: String, kind: PluginKind, fields: [String: String],
-         data: [String: LuaValue], dispatch: LuaRef, start: LuaRef, context: PluginContext) {
+         data: [String: LuaValue], dispatch: LuaRef, start: LuaRef, context: PluginContext, globalsWritten: [String]) {
         self.state = state; self.name = name; self.file = file; self.kind = kind; self.fields = fields
         self.data = data; self.dispatch = dispatch; self.start = start; self.context = context
+        self.globalsWritten = globalsWritten
     }
+
+    /// Globals the top-level chunk created or replaced, sorted (usually a missing `local`).
+    public let globalsWritten: [String]
 
     /// Calls a hook through the dispatcher; `fresh` starts a new per-cycle `state` table.
     public func call(_ hook: String, fresh: Bool, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
@@ -155,8 +160,16 @@ public final class LoadedPlugin {
 
     /// "plugins/x.lua:12: in score: attempt to ..." from a Lua error raised in `hook`.
     public func describe(_ error: LuaError, hook: String) -> String {
-        let msg = Self.clean(error.message)
+        var msg = Self.clean(error.message)
+        // An error re-raised through coroutine.wrap carries two positions: keep the inner one,
+        // where it really happened.
+        while let (_, rest) = Self.splitPosition(msg), Self.splitPosition(rest) != nil { msg = rest }
         if let (pos, rest) = Self.splitPosition(msg) { return "\(pos): in \(hook): \(rest)" }
+        // Errors without a position in their text (error(nil), error({}), out of memory)
+        // still know the plugin frame they came from.
+        if let chunk = error.chunk, chunk != "(kubelab)", let line = error.line, line > 0 {
+            return "\(chunk):\(line): in \(hook): \(msg)"
+        }
         return "\(file): in \(hook): \(msg)"
     }
 
@@ -180,7 +193,14 @@ public final class LoadedPlugin {
     /// (hooks share one `state` table per scheduling cycle) and the scenario starter.
     static let prelude = #"""
     return function(chunk, chunkname)
+    local before = {}
+    for k, v in next, _G do before[k] = v end
     local plugin = chunk()
+    local globals = {}
+    for k, v in next, _G do
+      if not rawequal(before[k], v) then globals[#globals + 1] = tostring(k) end
+    end
+    table.sort(globals)
     if type(plugin) ~= "table" then
       error(chunkname .. ": a plugin must return a table, got " .. type(plugin), 0)
     end
@@ -232,7 +252,7 @@ public final class LoadedPlugin {
       end })
       return plugin.run(k)
     end
-    return { fields = fields, data = data, dispatch = dispatch, start = start }
+    return { fields = fields, data = data, dispatch = dispatch, start = start, globals = globals }
     end
     """#
 }

@@ -109,6 +109,25 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
         expectCleanFailure(r, code: 3, contains: "s.lua:4: in run: unknown scenario function 'k.explode'")
     }
 
+    @Test func checkReportsKindHooksCostsAndProblems() throws {
+        let clean = try kubelab(["check", "plugins/schedulers/binpack.lua"])
+        #expect(clean.code == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(clean.stdout.contains("kind     scheduler"))
+        #expect(clean.stdout.contains("smoke    8 pods on 4 nodes: 8 placed"))
+        #expect(clean.stdout.range(of: #"score +\d+ calls, [1-9]\d* instructions/call"#, options: .regularExpression) != nil, "\(clean.stdout)")
+        let dir = try tempDir([
+            "typo.lua": "helper = 1\nreturn { name = 'typo', filter = function() return true end, scroe = function() return 1 end }\n",
+            "failing.lua": "return { name = 'failing', score = function(pod, node) return node.nope.x end }\n",
+        ])
+        let typo = try kubelab(["check", "\(dir)/typo.lua"])
+        #expect(typo.code == 1)
+        #expect(typo.stdout.contains("unknown field 'scroe': did you mean 'score'?"))
+        #expect(typo.stdout.contains("writes the global 'helper'"))
+        let failing = try kubelab(["check", "\(dir)/failing.lua"])
+        #expect(failing.code == 3)
+        #expect(failing.stdout.contains("failing.lua:1: in score: attempt to index a nil value (field 'nope')"))
+    }
+
     @Test func usageErrorsExit2() throws {
         expectCleanFailure(try kubelab(["run"]), code: 2, contains: "Missing expected argument")
         expectCleanFailure(try kubelab(["lab", "grade", "01", "--solution", "x.lua", "--seeds", "1,two"]), code: 2, contains: "--seeds: 'two' is not a whole number")

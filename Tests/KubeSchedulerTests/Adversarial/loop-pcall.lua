@@ -1,0 +1,4 @@
+-- expect: filter 3 instruction budget exceeded
+return { name = "x", filter = function(pod, node, state)
+  while true do pcall(function() while true do end end) end
+end }

@@ -1,0 +1,3 @@
+-- expect: load 2 global 'require'
+local json = require("json")
+return { name = "x", score = function() return 1 end }

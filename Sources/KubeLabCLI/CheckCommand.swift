@@ -19,7 +19,8 @@ struct Check: ParsableCommand {
         print("file     \(p.file)")
         print("kind     \(p.kind.rawValue)")
         print("hooks    \(p.hooks.joined(separator: ", "))")
-        print("limits   \(limits.instructionsPerCall) instructions per call, \(limits.memoryBytes >> 20) MiB of memory")
+        print("limits   \(limits.instructionsPerCall) instructions per call, \(limits.memoryBytes >> 20) MiB of memory, "
+              + "\(limits.wallTimePerCall) of wall time per call (a backstop), patterns on subjects up to \(limits.patternSubjectBytes >> 10) KiB")
         print("load     \(loadCost.instructions) instructions, \(Self.time(loadCost.nanoseconds))")
         var warnings: [String] = []
         var errors: [String] = []

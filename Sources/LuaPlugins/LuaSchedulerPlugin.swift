@@ -9,7 +9,8 @@ public import KubeScheduler
 /// 0...100 counts as 0. Each failure is reported once per distinct message through
 /// `onFailure`. After `maxConsecutiveFailures` failures in a row the plugin is switched
 /// off for the rest of the run: its hooks no longer run and count as failed (the filter
-/// rejects, the score is 0), so a broken plugin cannot make a run take hours.
+/// rejects, the score is 0), so a broken plugin cannot make a run take hours. The same
+/// happens when it has spent `maxTotalInstructions` over the run.
 public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     public let plugin: LoadedPlugin
     public var name: String { plugin.name }
@@ -24,6 +25,11 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     public var maxConsecutiveFailures = 10
     /// Why the plugin was switched off, once it is.
     public private(set) var switchedOff: String?
+    /// Instructions the plugin may spend over a whole run (all hooks); past it the plugin is
+    /// switched off like one that keeps failing.
+    public var maxTotalInstructions = 20_000_000_000
+    /// Instructions spent so far in this run.
+    public private(set) var totalInstructions = 0
 
     public init(_ plugin: LoadedPlugin) { self.plugin = plugin }
 
@@ -45,6 +51,10 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
             h.instructions += c.instructions
             h.nanoseconds += c.nanoseconds
             costs[hook] = h
+            totalInstructions += c.instructions
+            if totalInstructions > maxTotalInstructions && switchedOff == nil {
+                switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
+            }
         }
         return try plugin.call(hook, fresh: fresh(state), args)
     }
@@ -71,11 +81,14 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         if failures.count < 100 { failures.append(message) }
         if reported.insert(message).inserted { onFailure?(message) }
         if consecutiveFailures >= maxConsecutiveFailures && switchedOff == nil {
-            let why = "\(plugin.file): switched off after \(consecutiveFailures) failures in a row (last: \(message))"
-            switchedOff = why
-            if failures.count < 100 { failures.append(why) }
-            onFailure?(why)
+            switchOff("\(plugin.file): switched off after \(consecutiveFailures) failures in a row (last: \(message))")
         }
+    }
+
+    private func switchOff(_ why: String) {
+        switchedOff = why
+        if failures.count < 100 { failures.append(why) }
+        onFailure?(why)
     }
 
     private func succeeded() { consecutiveFailures = 0 }

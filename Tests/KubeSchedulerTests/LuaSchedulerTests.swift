@@ -152,6 +152,28 @@ struct LuaSchedulerTests {
         #expect(out.plugin_failures.last?.hasPrefix("spinner.lua: switched off after 10 failures in a row (last: spinner.lua:1: in filter: ") == true)
     }
 
+    @Test func aPluginThatSpendsItsRunBudgetIsSwitchedOff() throws {
+        let src = """
+        return { name = "busy", score = function(pod, node, state)
+          local x = 0
+          for i = 1, 1000 do x = x + i end
+          return 50
+        end }
+        """
+        let lua = LuaSchedulerPlugin(try LoadedPlugin.load(source: src, file: "busy.lua"))
+        lua.maxTotalInstructions = 20_000
+        let out = try pass(nodes: nodesYAML(4), pods: podsYAML(10)).run(lua: lua, seed: 1)
+        // The plugin stops right after the call that crossed the budget; 40 calls would run without it.
+        let cost = try #require(lua.costs["score"])
+        let perCall = cost.instructions / max(1, cost.calls)
+        #expect(perCall > 1000)
+        #expect(lua.totalInstructions > 20_000 && lua.totalInstructions - perCall <= 20_000)
+        #expect(cost.calls < 40)
+        #expect(lua.switchedOff == "busy.lua: switched off after spending its run budget of 20000 instructions")
+        #expect(out.plugin_failures == [lua.switchedOff ?? ""])
+        #expect(out.unschedulable.isEmpty)
+    }
+
     @Test func viewsAreReadOnly() throws {
         let src = """
         return { name = "writer", filter = function(pod, node, state) pod.node = "x"; return true end }

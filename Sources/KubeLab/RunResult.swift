@@ -74,7 +74,7 @@ public struct RunResult: Codable, Sendable {
         let c = runner.cluster
         seed = runner.options.seed
         scenario = runner.scenario.plugin.name
-        scheduler = runner.schedulerPlugin?.name ?? "default-scheduler"
+        scheduler = runner.schedulerPlugins.isEmpty ? "default-scheduler" : runner.schedulerPlugins.map(\.name).joined(separator: "+")
         end_time = c.sim.now.seconds
         event_log_sha256 = c.sim.log.sha256
         eventLog = c.sim.log.text
@@ -93,7 +93,7 @@ public struct RunResult: Codable, Sendable {
         scenario_finished = runner.scenario.finished && runner.scenario.failure == nil
         failed = runner.scenario.failure != nil
         error = runner.scenario.failure
-        plugin_failures = runner.schedulerPlugin?.failures ?? []
+        plugin_failures = runner.schedulerPlugins.flatMap(\.failures)
         unschedulable = c.scheduler.unschedulablePods
         pods = allPods.map { p in
             PodSummary(name: p.metadata.name, namespace: p.metadata.namespace,

@@ -22,7 +22,8 @@ public struct RunOptions: Sendable {
 public final class ScenarioRunner: ScenarioHost {
     public let scenario: LuaScenario
     public let cluster: Cluster
-    public let schedulerPlugin: LuaSchedulerPlugin?
+    /// The Lua scheduler plugins of the profile, in order (empty: the default scheduler).
+    public let schedulerPlugins: [LuaSchedulerPlugin]
     public let options: RunOptions
     private let baseDirectory: String
     private let metrics: AvailabilityMetrics
@@ -34,25 +35,25 @@ public final class ScenarioRunner: ScenarioHost {
     /// - Parameters:
     ///   - scenarioDirectory: where `k.apply("web.yaml")` looks for files.
     /// - Throws: `ClusterError` for bad settings or nodes.
-    public init(scenario: LuaScenario, scheduler: LoadedPlugin?, options: RunOptions,
+    public convenience init(scenario: LuaScenario, scheduler: LoadedPlugin?, options: RunOptions,
+                            scenarioDirectory: String) throws(ClusterError) {
+        try self.init(scenario: scenario, schedulers: scheduler.map { [$0] } ?? [], options: options,
+                      scenarioDirectory: scenarioDirectory)
+    }
+
+    /// Builds the cluster with several Lua scheduler plugins in one profile.
+    public init(scenario: LuaScenario, schedulers: [LoadedPlugin], options: RunOptions,
                 scenarioDirectory: String) throws(ClusterError) {
         self.scenario = scenario
         self.options = options
         self.baseDirectory = scenarioDirectory
         var settings = ClusterSettings()
         for (k, v) in scenario.settings + options.settings { try settings.set(k, v) }
-        let framework: Framework
-        if let s = scheduler {
-            let lua = LuaSchedulerPlugin(s)
-            schedulerPlugin = lua
-            framework = Framework.profile(with: lua)
-        } else {
-            schedulerPlugin = nil
-            framework = .defaultProfile()
-        }
+        schedulerPlugins = schedulers.map(LuaSchedulerPlugin.init)
+        let framework = schedulerPlugins.isEmpty ? Framework.defaultProfile() : Framework.profile(with: schedulerPlugins)
         cluster = Cluster(seed: options.seed, settings: settings, framework: framework)
         metrics = AvailabilityMetrics(cluster: cluster)
-        if let lua = schedulerPlugin {
+        for lua in schedulerPlugins {
             let sim = cluster.sim
             lua.plugin.context.now = { [unowned sim] in sim.now }
             lua.plugin.context.log = { [unowned sim, name = lua.name] msg in sim.record("plugin/\(name)", msg) }

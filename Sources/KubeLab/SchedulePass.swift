@@ -104,12 +104,22 @@ public struct SchedulePass {
 
     /// Runs the pass with the default profile, or with a Lua plugin.
     public func run(plugin: LoadedPlugin?, seed: UInt64) -> Output {
-        run(lua: plugin.map(LuaSchedulerPlugin.init), seed: seed)
+        run(luas: plugin.map { [LuaSchedulerPlugin($0)] } ?? [], seed: seed)
+    }
+
+    /// Runs the pass with several Lua plugins in one profile.
+    public func run(plugins: [LoadedPlugin], seed: UInt64) -> Output {
+        run(luas: plugins.map(LuaSchedulerPlugin.init), seed: seed)
     }
 
     /// Runs the pass with a Lua plugin adapter the caller keeps (to read its costs).
     public func run(lua: LuaSchedulerPlugin?, seed: UInt64) -> Output {
-        let framework = lua.map { Framework.profile(with: $0) } ?? .defaultProfile()
+        run(luas: lua.map { [$0] } ?? [], seed: seed)
+    }
+
+    /// Runs the pass with Lua plugin adapters the caller keeps.
+    public func run(luas: [LuaSchedulerPlugin], seed: UInt64) -> Output {
+        let framework = luas.isEmpty ? Framework.defaultProfile() : Framework.profile(with: luas)
         let random = RandomStreams(seed: seed)
         let results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
         var placements: [String: String?] = [:]
@@ -131,6 +141,7 @@ public struct SchedulePass {
                                            memory_allocatable: info.allocatable.memory)
         }
         return Output(placements: placements, unschedulable: unschedulable, order: results.map(\.key), nodes: use,
-                      scheduler: lua?.name ?? "default-scheduler", plugin_failures: lua?.failures ?? [], skipped: skipped)
+                      scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"),
+                      plugin_failures: luas.flatMap(\.failures), skipped: skipped)
     }
 }

@@ -11,8 +11,8 @@ struct Run: ParsableCommand {
     @Argument(help: "The scenario plugin (a Lua file that returns { cluster = ..., run = function(k) ... end }).")
     var scenario: String
 
-    @Option(help: "A Lua scheduler plugin; without it the default scheduler runs.")
-    var scheduler: String?
+    @Option(help: "A Lua scheduler plugin; without one the default scheduler runs (repeat it to combine plugins).")
+    var scheduler: [String] = []
 
     @Option(help: "The run's seed: the same seed gives the same event log.")
     var seed: UInt64 = 1
@@ -45,13 +45,13 @@ struct Run: ParsableCommand {
         let sc: LuaScenario
         do { sc = try LuaScenario(scenarioPlugin) } catch { throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message) }
         let sched = try scheduler.map { try loadPlugin($0, seed: seed) }
-        if let s = sched, s.kind != .scheduler {
+        for s in sched where s.kind != .scheduler {
             throw Failure(Exit.badInput, "\(s.file): --scheduler wants a scheduler plugin, but this one is a \(s.kind.rawValue) plugin")
         }
         let dir = (scenario as NSString).deletingLastPathComponent
         let runner: ScenarioRunner
         do {
-            runner = try ScenarioRunner(scenario: sc, scheduler: sched, options: options, scenarioDirectory: dir.isEmpty ? "." : dir)
+            runner = try ScenarioRunner(scenario: sc, schedulers: sched, options: options, scenarioDirectory: dir.isEmpty ? "." : dir)
         } catch {
             throw Failure(Exit.badInput, "\(scenario): \(error.message)")
         }

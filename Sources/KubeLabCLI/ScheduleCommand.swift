@@ -14,8 +14,8 @@ struct Schedule: ParsableCommand {
     @Option(help: "Pod manifests; Deployments and ReplicaSets count as their replicas.")
     var pods: String
 
-    @Option(help: "A Lua scheduler plugin combined with the built-in filters.")
-    var plugin: String?
+    @Option(help: "A Lua scheduler plugin combined with the built-in filters (repeat it to combine plugins).")
+    var plugin: [String] = []
 
     @Option(help: "Seed for breaking ties between equally scored nodes.")
     var seed: UInt64 = 1
@@ -31,10 +31,10 @@ struct Schedule: ParsableCommand {
         }
         if pass.nodes.isEmpty { throw Failure(Exit.badInput, "\(nodes): no Node objects found") }
         let lua = try plugin.map { try loadPlugin($0, seed: seed) }
-        if let p = lua, p.kind != .scheduler {
+        for p in lua where p.kind != .scheduler {
             throw Failure(Exit.badInput, "\(p.file): --plugin wants a scheduler plugin, but this one is a \(p.kind.rawValue) plugin")
         }
-        let out = pass.run(plugin: lua, seed: seed)
+        let out = pass.run(plugins: lua, seed: seed)
         if json { print(out.json(), terminator: ""); return }
         let width = max(10, out.order.map(\.count).max() ?? 10)
         print("scheduler: \(out.scheduler)\n")

@@ -69,7 +69,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     }
 
     private func fresh(_ state: CycleState) -> Bool {
-        let key = "lua-cycle/\(plugin.name)"
+        let key = "lua-cycle/\(ObjectIdentifier(self).hashValue)"
         if state[key] != nil { return false }
         state[key] = true
         return true
@@ -165,10 +165,16 @@ extension Framework {
     /// filter; the plugin's score replaces the default scores when it has one (as a
     /// KubeSchedulerConfiguration profile that disables the default Score plugins and
     /// enables the custom one), otherwise the default scores stay.
-    public static func profile(with lua: LuaSchedulerPlugin) -> Framework {
+    public static func profile(with lua: LuaSchedulerPlugin) -> Framework { profile(with: [lua]) }
+
+    /// The profile for several Lua plugins, in order: every plugin's filter runs after the
+    /// built-in filters; the plugins' scores, each with its weight, replace the default
+    /// scores when at least one plugin has a score.
+    public static func profile(with plugins: [LuaSchedulerPlugin]) -> Framework {
         let f = Framework.defaultProfile()
-        if lua.hasFilter { f.filters.append(lua) }
-        if lua.hasScore { f.scores = [(lua, lua.weight)] }
+        for lua in plugins where lua.hasFilter { f.filters.append(lua) }
+        let scorers = plugins.filter(\.hasScore)
+        if !scorers.isEmpty { f.scores = scorers.map { ($0, $0.weight) } }
         return f
     }
 }

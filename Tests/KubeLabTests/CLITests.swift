@@ -151,6 +151,18 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
         #expect(sha == j2["event_log_sha256"] as? String)
     }
 
+    @Test func schedulePluginsCombine() throws {
+        let dir = try tempDir(["odd.lua": "return { name = 'no-node-1', filter = function(pod, node) return node.name ~= 'node-1', 'not node-1' end }\n",
+                               "nodes.yaml": goodNodes + "\n---\n" + goodNodes.replacingOccurrences(of: "node-1", with: "node-2"),
+                               "pods.yaml": goodPods])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json",
+                             "--plugin", "\(dir)/odd.lua", "--plugin", "plugins/schedulers/binpack.lua"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(j["scheduler"] as? String == "no-node-1+binpack")
+        #expect((j["placements"] as? [String: Any])?["default/web"] as? String == "node-2")
+    }
+
     @Test func scheduleJsonContract() throws {
         let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": goodPods + "\n---\n" + goodPods.replacingOccurrences(of: "name: web", with: "name: big").replacingOccurrences(of: "500m", with: "\"64\"")])
         let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json"])

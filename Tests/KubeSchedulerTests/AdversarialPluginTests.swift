@@ -68,6 +68,19 @@ struct AdversarialPluginTests {
         }
     }
 
+    /// A failing score counts 0 on every node, so next to a working plugin it changes no
+    /// placement: the run is exactly the working plugin's run.
+    @Test(arguments: AdversarialCase.all.filter { $0.hook == "score" })
+    func aFailingScoreLeavesTheOtherPluginsPlacementsUnchanged(_ c: AdversarialCase) throws {
+        let workload = try pass(nodes: nodesYAML(4), pods: podsYAML(10))
+        let alone = workload.run(plugin: try plugin("plugins/schedulers/binpack.lua"), seed: 7)
+        let bad = try LoadedPlugin.load(path: "\(AdversarialCase.directory)/\(c.file)", displayPath: c.file, limits: Self.limits)
+        let both = workload.run(plugins: [bad, try plugin("plugins/schedulers/binpack.lua")], seed: 7)
+        #expect(both.placements == alone.placements)
+        #expect(!both.plugin_failures.isEmpty)
+        #expect(alone.plugin_failures.isEmpty)
+    }
+
     @Test func theSameStateKeepsWorkingAfterAFailure() throws {
         let plugin = try LoadedPlugin.load(source: """
         local calls = 0

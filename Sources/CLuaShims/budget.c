@@ -94,6 +94,8 @@ static void klh_raise_verdict(lua_State *L, klh_ctx *c) {
 void klh_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     klh_ctx *c = klh_ctx_of(L);
+    /* last known position for memory errors: level 0 only, '@' chunks only (cheap) */
+    (void)klh_record_position(c, L, 0, 1);
     if (!klh_has_verdict(c)) {
         int count = lua_gethookcount(L);
         c->spent += count > 0 ? count : 1;
@@ -233,6 +235,8 @@ void klh_budget_begin(lua_State *L, int64_t instructions, int64_t wall_ns) {
     c->wall_exceeded = 0;
     c->cap_refused = 0;
     c->yield_error = 0;
+    c->pos_chunk[0] = '\0';
+    c->pos_line = -1;
     c->wall_limit_ns = wall_ns > 0 ? wall_ns : 0;
     c->wall_start_ns = wall_ns > 0 ? klh_budget_clock_ns() : 0;
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));

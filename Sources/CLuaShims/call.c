@@ -99,6 +99,33 @@ void klh_capture_stack(klh_ctx *c, lua_State *L1, int level) {
     }
 }
 
+int klh_record_position(klh_ctx *c, lua_State *L, int level, int levels) {
+    lua_Debug ar;
+    for (int lv = level; lv < level + levels && lua_getstack(L, lv, &ar); lv++) {
+        /* "Sl" reads the prototype only: no allocation, no stack change */
+        if (!lua_getinfo(L, "Sl", &ar)) return 0;
+        if (ar.source != NULL && ar.source[0] == '@' && ar.currentline > 0) {
+            size_t n = strlen(ar.source + 1);
+            if (n >= sizeof c->pos_chunk) n = sizeof c->pos_chunk - 1;
+            memcpy(c->pos_chunk, ar.source + 1, n);
+            c->pos_chunk[n] = '\0';
+            c->pos_line = ar.currentline;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *klh_memory_position(lua_State *L, int *line) {
+    klh_ctx *c = klh_ctx_of(L);
+    if (c->pos_line <= 0 || c->pos_chunk[0] == '\0') {
+        *line = -1;
+        return NULL;
+    }
+    *line = c->pos_line;
+    return c->pos_chunk;
+}
+
 static int klh_msgh(lua_State *L) {
     klh_capture_stack(klh_ctx_of(L), L, 1);
     lua_settop(L, 1);
@@ -129,10 +156,15 @@ int klh_pcall(lua_State *L, int nargs) {
     lua_insert(L, fidx);
     klh_clear_error(c);
     int saved = c->enforce;
+    lua_State *prev = c->running;
+    c->running = L;
     c->enforce = 1;
     int status = lua_pcall(L, nargs, LUA_MULTRET, fidx);
     c->enforce = saved;
+    c->running = prev;
     klh_budget_flush(L);
+    /* LUA_ERRMEM skips the message handler: whatever err_* holds is stale (a nested call) */
+    if (status == LUA_ERRMEM) klh_clear_error(c);
     lua_remove(L, fidx);
     return status;
 }
@@ -143,7 +175,10 @@ int klh_resume(lua_State *co, lua_State *from, int nargs, int *nres) {
     int saved = c->enforce;
     c->enforce = 1;
     klh_budget_flush(co); /* re-arms co's countdown with what is left of the budget */
+    lua_State *prev = c->running;
+    c->running = co;
     int status = lua_resume(co, from, nargs, nres);
+    c->running = prev;
     c->enforce = saved;
     klh_budget_flush(co);
     if (status != LUA_OK && status != LUA_YIELD) klh_capture_stack(c, co, 0);

@@ -45,6 +45,16 @@ typedef struct klh_ctx {
     void *owner;
     klh_dispatch_fn dispatch;
     klh_print_fn print;
+    /* Last known plugin position, for memory errors (LUA_ERRMEM unwinds the stack without
+     * calling the message handler). Written by the count hook (level 0, '@' chunks only,
+     * so it is at most KLH_HOOK_COUNT instructions old) and, more precisely, by the
+     * allocator when it refuses growth past the cap (first '@' frame of `running`). Cleared
+     * by klh_budget_begin. Fixed buffers: recording never allocates nor runs Lua code. */
+    char pos_chunk[256];
+    int pos_line;     /* <= 0: none */
+    /* the thread running plugin code right now (set around every pcall/resume by
+     * klh_pcall, klh_resume and the sandbox's coroutine.resume/wrap); alive while set */
+    lua_State *running;
     /* last error report */
     char err_msg[KLH_MSG_MAX + 64];
     char err_tb[KLH_TB_MAX];
@@ -57,6 +67,10 @@ static inline klh_ctx *klh_ctx_of(lua_State *L) {
     (void)lua_getallocf(L, &ud);
     return (klh_ctx *)ud;
 }
+
+/* Records the position of the first '@' frame of L at or above `level` (up to
+ * `levels` frames) into pos_chunk/pos_line; allocation-free. Returns 1 if found. */
+int klh_record_position(klh_ctx *c, lua_State *L, int level, int levels);
 
 /* budget.c */
 void klh_hook(lua_State *L, lua_Debug *ar);

@@ -240,7 +240,11 @@ static int sb_auxresume(lua_State *L, lua_State *co, int narg) {
     /* exact counts: settle the resumer's count, re-arm co with what is left, settle co */
     klh_budget_flush(L);
     klh_budget_flush(co);
+    klh_ctx *c = klh_ctx_of(L);
+    lua_State *prev = c->running;
+    c->running = co;
     status = lua_resume(co, L, narg, &nres);
+    c->running = prev;
     klh_budget_flush(co);
     if (status == LUA_OK || status == LUA_YIELD) {
         if (!lua_checkstack(L, nres + 1)) {

@@ -22,6 +22,10 @@ static void *klh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     if (nsize > old && c->enforce > 0 && c->mem_used - old + nsize > c->mem_limit) {
         c->cap_refused++;
+        /* note where: the error unwinds the stack without calling the message handler.
+         * lua_getstack/lua_getinfo("Sl") only read the call chain, which is consistent at
+         * any allocation (nothing has been moved yet), and allocate nothing. */
+        if (c->running != NULL) (void)klh_record_position(c, c->running, 0, KLH_LOCATE_LEVELS);
         return NULL;
     }
     void *p = realloc(ptr, nsize);

@@ -27,6 +27,12 @@ public struct LuaError: Error, CustomStringConvertible, Equatable {
     /// to a file chunk, when known.
     public var chunk: String?
     /// The line in `chunk`, when known.
+    ///
+    /// For `.memory` errors at the allocator's hard cap (Lua unwinds the stack without a
+    /// message handler) `chunk`, `line` and the message prefix come from the last position
+    /// recorded in this `load`/`call`/`resume`: exact when the refusal happened in a file
+    /// chunk's function, otherwise approximate — where the count hook last fired, at most
+    /// 1000 instructions before the failure.
     public var line: Int?
     /// A short Lua traceback (`stack traceback:\n\t...`), or "" when none. Never addresses.
     public var traceback: String

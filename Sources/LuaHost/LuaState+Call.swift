@@ -111,11 +111,27 @@ extension StateCore {
                 kind: kind, message: message, chunk: loadedChunk,
                 line: Self.lineAfterPrefix(message, chunk: loadedChunk), traceback: "")
         }
-        let line = Int(klh_error_line(L))
+        let rawLine = Int(klh_error_line(L))
+        var chunk = klh_error_chunk(L).map { string($0) }
+        var line = rawLine > 0 ? rawLine : nil
+        var located = message
+        if status == LUA_ERRMEM && flags & KLH_FLAG_CAP_REFUSED != 0 {
+            // The hard cap's message carries no position and Lua unwinds the stack without
+            // calling the message handler (a failed resume keeps its stack, so it may
+            // already be located). Otherwise use the last known position of this run: where
+            // the allocator refused, or else where the count hook last fired (approximate:
+            // up to 1000 instructions before the failure).
+            if line == nil || chunk == nil {
+                var recorded: Int32 = -1
+                if let name = klh_memory_position(L, &recorded), recorded > 0 {
+                    chunk = string(name)
+                    line = Int(recorded)
+                }
+            }
+            if let chunk, let line { located = "\(chunk):\(line): " + message }
+        }
         return LuaError(
-            kind: kind, message: message,
-            chunk: klh_error_chunk(L).map { string($0) },
-            line: line > 0 ? line : nil,
+            kind: kind, message: located, chunk: chunk, line: line,
             traceback: string(klh_error_traceback(L)))
     }
 

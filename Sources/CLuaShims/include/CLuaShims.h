@@ -73,6 +73,10 @@ const char *klh_error_traceback(struct lua_State *L);
 /* Chunk name ("plugins/x.lua") of the first '@' frame of the last error, or NULL. */
 const char *klh_error_chunk(struct lua_State *L);
 int klh_error_line(struct lua_State *L);
+/* Last known plugin position of the current run ('@' chunk name and line, *line > 0), or
+ * NULL: where the allocator last refused growth past the cap, or else where the count hook
+ * last fired (so up to 1000 instructions before the failure). Reset by klh_budget_begin. */
+const char *klh_memory_position(struct lua_State *L, int *line);
 
 /* ---- values (values.c) ---- */
 void klh_push_ref(struct lua_State *L, int ref);

@@ -136,9 +136,11 @@ public final class Scheduler {
     }
 
     private func runCycle() {
-        guard running, let pod = popNext() else { return }
+        guard running, let queued = popNext() else { return }
         cycles += 1
-        let k = key(pod)
+        let k = key(queued)
+        // The queue keeps the version the pod had when it was queued; schedule the latest.
+        let pod = waiting[k] ?? queued
         let infos = nodeNames.compactMap { nodes[$0] }
         let result = framework.schedule(pod, nodes: infos) { [sim] in sim.random.next("scheduler") }
         if let target = result.node {

@@ -15,8 +15,17 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
         self.strategy = strategy; self.resources = resources
     }
 
+    /// The pod's requests, computed once per cycle (kube-scheduler does it in PreFilter
+    /// and PreScore) instead of once per node.
+    private func requests(_ state: CycleState, _ pod: Pod) -> (real: Resources, nonZero: Resources) {
+        if let r = state["NodeResourcesFit/requests"] as? (real: Resources, nonZero: Resources) { return r }
+        let r = (real: PodRequests.of(pod), nonZero: PodRequests.of(pod, nonZero: true))
+        state["NodeResourcesFit/requests"] = r
+        return r
+    }
+
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
-        let r = PodRequests.of(pod)
+        let r = requests(state, pod).real
         var reasons: [String] = []
         var unresolvable = false
         if Int64(node.pods.count) + 1 > node.allowedPodNumber { reasons.append("Too many pods") }
@@ -34,8 +43,7 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     }
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
-        let podNZ = PodRequests.of(pod, nonZero: true)
-        let podReal = PodRequests.of(pod)
+        let (podReal, podNZ) = requests(state, pod)
         var sum: Int64 = 0
         var weights: Int64 = 0
         for (res, w) in resources {

@@ -68,6 +68,14 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         return 1
     }
 
+    /// The pod's view, built once per cycle and shared by every plugin and node.
+    private func podView(_ state: CycleState, _ pod: Pod) -> LuaValue {
+        if let v = state["lua/pod-view"] as? LuaValue { return v }
+        let v = Views.pod(pod)
+        state["lua/pod-view"] = v
+        return v
+    }
+
     private func fresh(_ state: CycleState) -> Bool {
         let key = "lua-cycle/\(ObjectIdentifier(self).hashValue)"
         if state[key] != nil { return false }
@@ -97,7 +105,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         if let off = switchedOff { return Status(.error, [off], plugin: name) }
         let results: [LuaValue]
         do {
-            results = try call("filter", state, [Views.pod(pod), Views.node(node)])
+            results = try call("filter", state, [podView(state, pod), Views.node(node)])
         } catch {
             let msg = plugin.describe(error, hook: "filter")
             fail(msg)
@@ -122,7 +130,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         if let off = switchedOff { return (0, Status(.error, [off], plugin: name)) }
         let results: [LuaValue]
         do {
-            results = try call("score", state, [Views.pod(pod), Views.node(node)])
+            results = try call("score", state, [podView(state, pod), Views.node(node)])
         } catch {
             let msg = plugin.describe(error, hook: "score")
             fail(msg)

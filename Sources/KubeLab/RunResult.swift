@@ -35,7 +35,7 @@ public struct FaultSummary: Codable, Sendable, Equatable {
 }
 
 /// The outcome of a scenario run; `kubelab run --json` writes it (keys sorted).
-public struct RunResult: Codable, Sendable {
+public struct RunResult: Codable, Sendable, StableJSON {
     public var seed: UInt64
     public var scenario: String
     public var scheduler: String
@@ -112,11 +112,4 @@ public struct RunResult: Codable, Sendable {
         }
     }
 
-    /// Stable JSON: sorted keys, pretty printed.
-    public func json() -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? enc.encode(self), let s = String(data: data, encoding: .utf8) else { return "{}" }
-        return s + "\n"
-    }
 }

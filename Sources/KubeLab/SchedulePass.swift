@@ -10,7 +10,7 @@ import KubeAPIServer
 /// there.
 public struct SchedulePass {
     /// The result of a pass; `--json` writes it.
-    public struct Output: Codable, Sendable {
+    public struct Output: Codable, Sendable, StableJSON {
         /// "ns/pod" -> node, or null when the pod fits nowhere.
         public var placements: [String: String?]
         /// "ns/pod" -> kube-scheduler's FitError message.
@@ -24,12 +24,6 @@ public struct SchedulePass {
         /// Manifests in the inputs that are not scheduled (e.g. Services), "kind/name".
         public var skipped: [String]
 
-        public func json() -> String {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            guard let d = try? enc.encode(self), let s = String(data: d, encoding: .utf8) else { return "{}" }
-            return s + "\n"
-        }
     }
 
     public struct NodeUse: Codable, Sendable {

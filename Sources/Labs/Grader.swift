@@ -14,7 +14,7 @@ public struct CheckGrade: Codable, Sendable {
 }
 
 /// A lab's grade; `--format json` writes it.
-public struct Grade: Codable, Sendable {
+public struct Grade: Codable, Sendable, StableJSON {
     public var lab: String
     public var title: String
     public var solution: String
@@ -25,12 +25,6 @@ public struct Grade: Codable, Sendable {
 
     public var passed: Bool { checks.allSatisfy(\.passed) }
 
-    public func json() -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let d = try? enc.encode(self), let s = String(data: d, encoding: .utf8) else { return "{}" }
-        return s + "\n"
-    }
 
     public func text() -> String {
         var out = "\(lab) — \(title)\nsolution: \(solution)   seeds: \(seeds.map(String.init).joined(separator: ","))\n\n"

@@ -114,8 +114,16 @@ public struct SchedulePass {
     /// Runs the pass with Lua plugin adapters the caller keeps.
     public func run(luas: [LuaSchedulerPlugin], seed: UInt64) -> Output {
         let framework = luas.isEmpty ? Framework.defaultProfile() : Framework.profile(with: luas)
-        let random = RandomStreams(seed: seed)
-        let results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
+        // A plugin switched off during the pass leaves pods its failures rejected; the pass
+        // then runs again from the start without it (same seed), so the placements are
+        // those of the rest of the profile.
+        var results: [(key: String, result: Framework.Result)] = []
+        var disabled = -1
+        while disabled != framework.disabledPlugins {
+            disabled = framework.disabledPlugins
+            let random = RandomStreams(seed: seed)
+            results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
+        }
         var placements: [String: String?] = [:]
         var unschedulable: [String: String] = [:]
         var byNode: [String: [Pod]] = [:]

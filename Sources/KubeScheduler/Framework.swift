@@ -5,6 +5,9 @@ public final class Framework {
     public var filters: [any FilterPlugin]
     public var scores: [(plugin: any ScorePlugin, weight: Int64)]
     public var postBinds: [any PostBindPlugin] = []
+    /// The scores used when every plugin of `scores` is switched off (for a profile whose
+    /// Lua scores replaced the defaults: the defaults again).
+    public var fallbackScores: [(plugin: any ScorePlugin, weight: Int64)] = []
 
     public init(filters: [any FilterPlugin], scores: [(plugin: any ScorePlugin, weight: Int64)]) {
         self.filters = filters; self.scores = scores
@@ -52,11 +55,33 @@ public final class Framework {
         }
     }
 
+    /// Plugins of the profile that are switched off.
+    public var disabledPlugins: Int {
+        filters.count { !$0.isEnabled } + scores.count { !$0.plugin.isEnabled }
+    }
+
     /// Runs filters and scores over `nodes` (in the given order) and picks the node with
     /// the highest total; ties are broken at random with `random`, as kube-scheduler's
     /// selectHost does (reservoir sampling over the tied nodes).
+    ///
+    /// Switched-off plugins take no part. When a plugin is switched off during the cycle
+    /// (its failures reached the limit), the cycle runs again from the start without it,
+    /// so the pod is placed as if the plugin were not in the profile.
     public func schedule(_ pod: Pod, nodes: [NodeInfo], random: () -> UInt64) -> Result {
+        var disabled = disabledPlugins
+        while true {
+            let r = cycle(pod, nodes: nodes, random: random)
+            let now = disabledPlugins
+            if now == disabled { return r }
+            disabled = now
+        }
+    }
+
+    private func cycle(_ pod: Pod, nodes: [NodeInfo], random: () -> UInt64) -> Result {
         let state = CycleState()
+        let filters = self.filters.filter(\.isEnabled)
+        var scores = self.scores.filter(\.plugin.isEnabled)
+        if scores.isEmpty && !self.scores.isEmpty { scores = fallbackScores }
         var results: [NodeResult] = []
         results.reserveCapacity(nodes.count)
         var feasible: [Int] = []

@@ -3,6 +3,13 @@ public import KubeAPI
 /// A plugin of the scheduling framework, named as kube-scheduler names it.
 public protocol Plugin: AnyObject {
     var name: String { get }
+    /// False once the plugin has been switched off for the rest of the run (a Lua plugin
+    /// that keeps failing): the framework then runs the profile as if it were not in it.
+    var isEnabled: Bool { get }
+}
+
+extension Plugin {
+    public var isEnabled: Bool { true }
 }
 
 /// Filter: may this pod run on this node? `success` keeps the node; `unschedulable` and

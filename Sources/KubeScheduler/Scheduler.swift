@@ -142,7 +142,10 @@ public final class Scheduler {
         // The queue keeps the version the pod had when it was queued; schedule the latest.
         let pod = waiting[k] ?? queued
         let infos = nodeNames.compactMap { nodes[$0] }
+        let disabledBefore = framework.disabledPlugins
         let result = framework.schedule(pod, nodes: infos) { [sim] in sim.random.next("scheduler") }
+        // A plugin was switched off: pods its failures left unschedulable may fit now.
+        if framework.disabledPlugins != disabledBefore { moveAllToActive() }
         if let target = result.node {
             do {
                 try client.bind(namespace: pod.metadata.namespace, name: pod.metadata.name, node: target)

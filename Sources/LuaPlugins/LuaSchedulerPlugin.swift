@@ -8,9 +8,10 @@ public import KubeScheduler
 /// as the reason; a score that errors or returns something other than a number in
 /// 0...100 counts as 0. Each failure is reported once per distinct message through
 /// `onFailure`. After `maxConsecutiveFailures` failures in a row the plugin is switched
-/// off for the rest of the run: its hooks no longer run and count as failed (the filter
-/// rejects, the score is 0), so a broken plugin cannot make a run take hours. The same
-/// happens when it has spent `maxTotalInstructions` over the run.
+/// off for the rest of the run (`isEnabled` turns false): the framework then schedules as
+/// if the plugin were not in the profile, so a broken plugin cannot make a run take hours
+/// nor keep the other plugins from placing pods. The same happens when it has spent
+/// `maxTotalInstructions` over the run.
 public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     public let plugin: LoadedPlugin
     public var name: String { plugin.name }
@@ -58,6 +59,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         }
         return try plugin.call(hook, fresh: fresh(state), args)
     }
+
+    public var isEnabled: Bool { switchedOff == nil }
 
     public var hasFilter: Bool { plugin.has("filter") }
     public var hasScore: Bool { plugin.has("score") }
@@ -182,7 +185,10 @@ extension Framework {
         let f = Framework.defaultProfile()
         for lua in plugins where lua.hasFilter { f.filters.append(lua) }
         let scorers = plugins.filter(\.hasScore)
-        if !scorers.isEmpty { f.scores = scorers.map { ($0, $0.weight) } }
+        if !scorers.isEmpty {
+            f.fallbackScores = f.scores
+            f.scores = scorers.map { ($0, $0.weight) }
+        }
         return f
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SimCore
+import LuaHost
 import LuaPlugins
 @testable import KubeLab
 
@@ -49,6 +50,28 @@ struct ScenarioTests {
         #expect(r.nodes_ready == 4 && r.nodes_not_ready == 0)
         #expect(r.pods_by_phase == ["Running": 3])
         #expect(r.faults.map(\.kind) == ["crash_node", "recover_node"])
+    }
+
+    /// A filter that fails on every call sits beside binpack: it is switched off after 10
+    /// failures, the pods it left unschedulable are retried, and the cluster recovers as
+    /// with binpack alone (the pods wait out one backoff, so the times shift a little).
+    @Test func aFailingFilterPluginDoesNotKeepTheClusterFromRecovering() throws {
+        let path = "plugins/scenarios/node-crash.lua"
+        let sc = try LuaScenario(LoadedPlugin.load(path: "\(repoRoot)/\(path)", displayPath: path))
+        let bad = try LoadedPlugin.load(path: "\(repoRoot)/Tests/KubeSchedulerTests/Adversarial/loop-filter.lua",
+                                        displayPath: "loop-filter.lua", limits: LuaLimits(instructionsPerCall: 100_000))
+        let binpack = try LoadedPlugin.load(path: "\(repoRoot)/plugins/schedulers/binpack.lua", displayPath: "binpack.lua")
+        let r = try ScenarioRunner(scenario: sc, schedulers: [bad, binpack], options: RunOptions(seed: 1),
+                                   scenarioDirectory: "\(repoRoot)/plugins/scenarios").run()
+        let alone = try runScenario(path, scheduler: "plugins/schedulers/binpack.lua")
+        #expect(!r.failed && r.scenario_finished, "\(r.error ?? "")")
+        #expect(r.pods_by_phase == alone.pods_by_phase)
+        #expect(r.unschedulable.isEmpty)
+        let rec = try #require(r.recovery_seconds)
+        let recAlone = try #require(alone.recovery_seconds)
+        #expect(abs(rec - recAlone) < 30)
+        #expect(r.plugin_failures.first?.hasPrefix("loop-filter.lua:3: in filter: instruction budget exceeded") == true)
+        #expect(r.plugin_failures.contains { $0.hasPrefix("loop-filter.lua: switched off after 10 failures in a row") })
     }
 
     @Test func settingsFromTheCommandLineChangeTheTimings() throws {

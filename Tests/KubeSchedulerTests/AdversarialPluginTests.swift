@@ -69,9 +69,10 @@ struct AdversarialPluginTests {
     }
 
     /// A failing score counts 0 on every node, so next to a working plugin it changes no
-    /// placement: the run is exactly the working plugin's run.
-    @Test(arguments: AdversarialCase.all.filter { $0.hook == "score" })
-    func aFailingScoreLeavesTheOtherPluginsPlacementsUnchanged(_ c: AdversarialCase) throws {
+    /// placement; a filter that fails on every call is switched off after 10 failures and
+    /// the pass runs again without it. Either way the run is exactly the working plugin's run.
+    @Test(arguments: AdversarialCase.all.filter { $0.hook == "score" || $0.hook == "filter" })
+    func aFailingPluginLeavesTheOtherPluginsPlacementsUnchanged(_ c: AdversarialCase) throws {
         let workload = try pass(nodes: nodesYAML(4), pods: podsYAML(10))
         let alone = workload.run(plugin: try plugin("plugins/schedulers/binpack.lua"), seed: 7)
         let bad = try LoadedPlugin.load(path: "\(AdversarialCase.directory)/\(c.file)", displayPath: c.file, limits: Self.limits)

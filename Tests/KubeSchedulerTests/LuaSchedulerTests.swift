@@ -145,9 +145,14 @@ struct LuaSchedulerTests {
         return { name = "spinner", filter = function(pod, node, state) while true do end end }
         """
         let lua = try LoadedPlugin.load(source: src, file: "spinner.lua", limits: LuaLimits(instructionsPerCall: 100_000))
-        let out = try pass(nodes: nodesYAML(4), pods: podsYAML(20)).run(plugin: lua, seed: 1)
-        #expect(out.unschedulable.count == 20)
-        // 10 budget failures, then one report; the other 70 node checks never run Lua.
+        let workload = try pass(nodes: nodesYAML(4), pods: podsYAML(20))
+        let out = workload.run(plugin: lua, seed: 1)
+        // 10 budget failures, then one report; the pass runs again without the plugin and
+        // places every pod as the default profile does.
+        let without = workload.run(plugin: nil, seed: 1)
+        #expect(out.placements == without.placements)
+        #expect(out.unschedulable == without.unschedulable)
+        #expect(out.unschedulable.count == 4)
         #expect(out.plugin_failures.count == 11)
         #expect(out.plugin_failures.last?.hasPrefix("spinner.lua: switched off after 10 failures in a row (last: spinner.lua:1: in filter: ") == true)
     }

@@ -12,6 +12,8 @@ public final class WorkQueue {
     private var dirty: Set<String> = []
     private var processing: Set<String> = []
     private var failures: [String: Int] = [:]
+    /// Keys waiting for a delayed add: when they are due, and the timer.
+    private var waitingUntil: [String: (time: SimTime, id: EventID)] = [:]
     private var scheduled = false
     /// Processes one key; throwing means "retry with backoff".
     public var handler: ((String) throws -> SimDuration?)?
@@ -32,9 +34,21 @@ public final class WorkQueue {
         kick()
     }
 
-    /// Adds a key after a delay.
+    /// Adds a key after a delay. As client-go's delaying queue: a key already waiting keeps
+    /// the earlier of its two ready times, so a key never has two timers.
     public func add(_ key: String, after delay: SimDuration) {
-        sim.schedule(after: delay) { [weak self] in self?.add(key) }
+        guard !stopped else { return }
+        guard delay > .zero else { add(key); return }
+        let at = sim.now + delay
+        if let w = waitingUntil[key] {
+            if w.time <= at { return }
+            sim.cancel(w.id)
+        }
+        let id = sim.schedule(after: delay) { [weak self] in
+            self?.waitingUntil[key] = nil
+            self?.add(key)
+        }
+        waitingUntil[key] = (at, id)
     }
 
     /// The number of keys waiting.

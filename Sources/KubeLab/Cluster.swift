@@ -94,13 +94,14 @@ public final class Cluster {
         admin = server.client("admin")
     }
 
-    /// Starts the control plane.
-    public func start() throws(ClusterError) {
+    /// Starts the control plane, without the built-in controllers named in `replaced`
+    /// (a Lua controller runs instead of them).
+    public func start(skipping replaced: Set<String> = []) throws(ClusterError) {
         do {
             try scheduler.start()
-            try replicaSets.start()
-            try deployments.start()
-            try nodeLifecycle.start()
+            if !replaced.contains(ReplicaSetController.name) { try replicaSets.start() }
+            if !replaced.contains(DeploymentController.name) { try deployments.start() }
+            if !replaced.contains(NodeLifecycleController.name) { try nodeLifecycle.start() }
         } catch {
             throw ClusterError("starting the control plane failed: \(error.message)")
         }

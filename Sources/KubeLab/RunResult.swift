@@ -93,7 +93,7 @@ public struct RunResult: Codable, Sendable, StableJSON {
         scenario_finished = runner.scenario.finished && runner.scenario.failure == nil
         failed = runner.scenario.failure != nil
         error = runner.scenario.failure
-        plugin_failures = runner.schedulerPlugins.flatMap(\.failures)
+        plugin_failures = runner.schedulerPlugins.flatMap(\.failures) + runner.controllers.flatMap(\.failures)
         unschedulable = c.scheduler.unschedulablePods
         pods = allPods.map { p in
             PodSummary(name: p.metadata.name, namespace: p.metadata.namespace,

@@ -24,6 +24,8 @@ public final class ScenarioRunner: ScenarioHost {
     public let cluster: Cluster
     /// The Lua scheduler plugins of the profile, in order (empty: the default scheduler).
     public let schedulerPlugins: [LuaSchedulerPlugin]
+    /// The Lua controllers of the run.
+    public let controllers: [LuaController]
     public let options: RunOptions
     private let baseDirectory: String
     private let metrics: AvailabilityMetrics
@@ -41,9 +43,10 @@ public final class ScenarioRunner: ScenarioHost {
                       scenarioDirectory: scenarioDirectory)
     }
 
-    /// Builds the cluster with several Lua scheduler plugins in one profile.
-    public init(scenario: LuaScenario, schedulers: [LoadedPlugin], options: RunOptions,
-                scenarioDirectory: String) throws(ClusterError) {
+    /// Builds the cluster with several Lua scheduler plugins in one profile, and Lua
+    /// controllers beside (or instead of) the built-in ones.
+    public init(scenario: LuaScenario, schedulers: [LoadedPlugin], controllers: [LuaController] = [],
+                options: RunOptions, scenarioDirectory: String) throws(ClusterError) {
         self.scenario = scenario
         self.options = options
         self.baseDirectory = scenarioDirectory
@@ -59,7 +62,18 @@ public final class ScenarioRunner: ScenarioHost {
             lua.plugin.context.log = { [unowned sim, name = lua.name] msg in sim.record("plugin/\(name)", msg) }
             lua.onFailure = { [unowned sim, name = lua.name] msg in sim.record("plugin/\(name)", "failed: \(msg)") }
         }
-        try cluster.start()
+        self.controllers = controllers
+        try cluster.start(skipping: Set(controllers.compactMap(\.replaces)))
+        for c in controllers {
+            let sim = cluster.sim
+            c.plugin.context.now = { [unowned sim] in sim.now }
+            c.plugin.context.log = { [unowned sim, name = c.name] msg in sim.record("controller/\(name)", msg) }
+            c.onFailure = { [unowned sim, name = c.name] msg in sim.record("controller/\(name)", "failed: \(msg)") }
+            do { try c.start(server: cluster.server) } catch {
+                throw ClusterError("starting controller \(c.name) failed: \(error.message)")
+            }
+            if let r = c.replaces { cluster.sim.record("controller/\(c.name)", "runs instead of \(r)") }
+        }
         let nodes: [Node]
         do { nodes = try scenario.cluster.nodes() } catch { throw ClusterError(error.message) }
         for n in nodes { try cluster.addNode(n) }

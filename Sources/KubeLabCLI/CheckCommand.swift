@@ -3,6 +3,7 @@ import Foundation
 import KubeLab
 import LuaHost
 import LuaPlugins
+import SimCore
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,10 +50,21 @@ struct Check: ParsableCommand {
         case .scheduler:
             errors += smokeRun(p)
         case .controller:
-            break
+            let c: LuaController
+            do { c = try LuaController(p) } catch { throw Failure(Exit.pluginFailed, error.message) }
+            print("watch    \(c.watch.map(\.rawValue).joined(separator: ", "))")
+            let perms = c.permissions.keys.sorted().map { "\($0): \((c.permissions[$0] ?? []).sorted().joined(separator: " "))" }
+            print("access   \(perms.isEmpty ? "none (ctx.get/list/create/delete are forbidden)" : perms.joined(separator: "; "))")
+            if let r = c.replaces { print("replaces \(r)") }
+            errors += controllerSmokeRun(c)
         }
         for w in warnings { print("warning  \(w)") }
-        for e in errors { print("error    \(e)") }
+        var seen: [String: Int] = [:]
+        for e in errors { seen[e, default: 0] += 1 }
+        for e in errors where seen[e] != nil {
+            let n = seen.removeValue(forKey: e) ?? 1
+            print("error    \(e)\(n > 1 ? " (\(n) times)" : "")")
+        }
         if !errors.isEmpty { throw ExitCode(Exit.pluginFailed) }
         if !warnings.isEmpty { throw ExitCode(Exit.checksFailed) }
         print("ok")
@@ -98,6 +110,47 @@ struct Check: ParsableCommand {
             print("  \(hook.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.calls) calls, \(c.instructions / c.calls) instructions/call, \(c.nanoseconds / c.calls) ns/call")
         }
         return lua.failures
+    }
+}
+
+extension Check {
+    /// A small built-in scenario for controllers: a Deployment of 3 on 3 nodes, one node
+    /// crashes and comes back.
+    static let controllerSmokeScenario = """
+    return {
+      name = "controller-smoke",
+      cluster = { nodes = { { count = 3, cpu = "4", memory = "16Gi" } } },
+      run = function(k)
+        k.create({ apiVersion = "apps/v1", kind = "Deployment", metadata = { name = "web" },
+          spec = { replicas = 3, selector = { matchLabels = { app = "web" } },
+            template = { metadata = { labels = { app = "web" } },
+              spec = { containers = { { name = "web", image = "nginx",
+                resources = { requests = { cpu = "500m", memory = "256Mi" } } } } } } } })
+        k.wait_until(function() return k.ready("deployment/web") end, "2m")
+        k.crash_node("node-1")
+        k.sleep("2m")
+        k.recover_node("node-1")
+        k.sleep("1m")
+      end,
+    }
+    """
+
+    /// Runs the controller on the smoke scenario and reports its reconcile cost.
+    func controllerSmokeRun(_ c: LuaController) -> [String] {
+        let result: RunResult
+        do {
+            let sc = try LuaScenario(LoadedPlugin.load(source: Self.controllerSmokeScenario, file: "(smoke scenario)"))
+            result = try ScenarioRunner(scenario: sc, schedulers: [], controllers: [c], options: RunOptions(seed: 1, until: .minutes(10)),
+                                        scenarioDirectory: ".").run()
+        } catch {
+            return ["internal error in the smoke scenario: \(error)"]
+        }
+        print("smoke    3 nodes, a Deployment of 3, node-1 crashes for 2m: \(result.pods_by_phase["Running", default: 0]) pods running at the end")
+        let k = c.cost
+        if k.calls > 0 {
+            print("  reconcile \(k.calls) calls, \(k.instructions / k.calls) instructions/call, \(k.nanoseconds / k.calls) ns/call")
+        }
+        return c.failures
     }
 }
 

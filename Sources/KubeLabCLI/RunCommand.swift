@@ -14,6 +14,9 @@ struct Run: ParsableCommand {
     @Option(help: "A Lua scheduler plugin; without one the default scheduler runs (repeat it to combine plugins).")
     var scheduler: [String] = []
 
+    @Option(help: "A Lua controller plugin, run beside the built-in controllers or instead of the one it names in `replaces` (repeatable).")
+    var controller: [String] = []
+
     @Option(help: "The run's seed: the same seed gives the same event log.")
     var seed: UInt64 = 1
 
@@ -48,10 +51,21 @@ struct Run: ParsableCommand {
         for s in sched where s.kind != .scheduler {
             throw Failure(Exit.badInput, "\(s.file): --scheduler wants a scheduler plugin, but this one is a \(s.kind.rawValue) plugin")
         }
+        var controllers: [LuaController] = []
+        for path in controller {
+            let p = try loadPlugin(path, seed: seed)
+            guard p.kind == .controller else {
+                throw Failure(Exit.badInput, "\(p.file): --controller wants a controller plugin, but this one is a \(p.kind.rawValue) plugin")
+            }
+            do { controllers.append(try LuaController(p)) } catch {
+                throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message)
+            }
+        }
         let dir = (scenario as NSString).deletingLastPathComponent
         let runner: ScenarioRunner
         do {
-            runner = try ScenarioRunner(scenario: sc, schedulers: sched, options: options, scenarioDirectory: dir.isEmpty ? "." : dir)
+            runner = try ScenarioRunner(scenario: sc, schedulers: sched, controllers: controllers, options: options,
+                                        scenarioDirectory: dir.isEmpty ? "." : dir)
         } catch {
             throw Failure(Exit.badInput, "\(scenario): \(error.message)")
         }

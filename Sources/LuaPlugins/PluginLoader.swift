@@ -47,7 +47,7 @@ public final class LoadedPlugin {
     ]
     public static let controllerHooks: Set<String> = ["reconcile"]
     public static let scenarioHooks: Set<String> = ["run"]
-    public static let dataFields: Set<String> = ["name", "cluster", "settings", "weight", "description", "watch", "permissions"]
+    public static let dataFields: Set<String> = ["name", "cluster", "settings", "weight", "description", "watch", "permissions", "replaces"]
 
     /// Hooks the plugin defines, sorted.
     public var hooks: [String] {
@@ -208,7 +208,7 @@ public final class LoadedPlugin {
     for k, v in next, plugin do
       if type(k) == "string" then fields[k] = type(v) end
     end
-    for _, k in ipairs({ "name", "cluster", "settings", "weight", "description", "watch", "permissions" }) do
+    for _, k in ipairs({ "name", "cluster", "settings", "weight", "description", "watch", "permissions", "replaces" }) do
       local v = rawget(plugin, k)
       if v ~= nil and type(v) ~= "function" then data[k] = v end
     end

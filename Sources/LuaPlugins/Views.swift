@@ -124,3 +124,52 @@ public enum Views {
         ]))
     }
 }
+
+extension Views {
+    static func meta(_ m: ObjectMeta) -> [String: LuaValue] {
+        [
+            "name": .string(m.name),
+            "namespace": .string(m.namespace),
+            "labels": strings(m.labels),
+            "annotations": strings(m.annotations),
+            "uid": .string(m.uid),
+        ]
+    }
+
+    /// A read-only view of any object a controller can read: pods and nodes as the
+    /// scheduler's views (a node's `pods` are the ones given), Deployments and
+    /// ReplicaSets with their replica counts, Leases with holder and renew time (seconds).
+    public static func object(_ o: KubeObject, podsOnNode: [Pod] = []) -> LuaValue {
+        switch o {
+        case .pod(let p): return pod(p)
+        case .node(let n): return node(NodeInfo(node: n, pods: podsOnNode))
+        case .deployment(let d):
+            var m = meta(d.metadata)
+            m["replicas"] = .integer(Int64(d.spec.replicas))
+            m["ready_replicas"] = .integer(Int64(d.status.readyReplicas))
+            m["available_replicas"] = .integer(Int64(d.status.availableReplicas))
+            m["updated_replicas"] = .integer(Int64(d.status.updatedReplicas))
+            m["paused"] = .boolean(d.spec.paused)
+            return .view("deployment", .map(m))
+        case .replicaSet(let r):
+            var m = meta(r.metadata)
+            m["replicas"] = .integer(Int64(r.spec.replicas))
+            m["ready_replicas"] = .integer(Int64(r.status.readyReplicas))
+            m["available_replicas"] = .integer(Int64(r.status.availableReplicas))
+            m["owner"] = r.metadata.controllerRef.map { .string("\($0.kind)/\($0.name)") } ?? .nil
+            return .view("replicaset", .map(m))
+        case .lease(let l):
+            var m = meta(l.metadata)
+            m["holder"] = .string(l.spec.holderIdentity)
+            m["duration_seconds"] = .integer(Int64(l.spec.leaseDurationSeconds))
+            m["renew_time"] = l.spec.renewTime.map { .number($0.seconds) } ?? .nil
+            return .view("lease", .map(m))
+        case .event(let e):
+            var m = meta(e.metadata)
+            m["reason"] = .string(e.reason)
+            m["message"] = .string(e.message)
+            m["type"] = .string(e.type)
+            return .view("event", .map(m))
+        }
+    }
+}

@@ -133,4 +133,16 @@ struct WorkQueueTests {
         // 5ms, then 10ms, then 20ms later (client-go's default rate limiter).
         #expect(bad == [0, 5, 15, 35])
     }
+
+    @Test func aKeyWaitingTwiceKeepsTheEarlierTimeAndOneTimer() {
+        let sim = Simulation(seed: 1)
+        let q = WorkQueue(sim: sim)
+        var runs: [Int64] = []
+        q.handler = { _ in runs.append(sim.now.nanoseconds / 1_000_000); return nil }
+        q.add("k", after: .milliseconds(50))
+        q.add("k", after: .milliseconds(20))
+        q.add("k", after: .milliseconds(80))
+        sim.run(until: SimTime.zero + .seconds(1))
+        #expect(runs == [20])
+    }
 }

@@ -128,6 +128,29 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
         #expect(failing.stdout.contains("failing.lua:1: in score: attempt to index a nil value (field 'nope')"))
     }
 
+    @Test func controllersRunWithTheScenarioAndCheckReportsThem() throws {
+        let fast = try kubelab(["run", "plugins/scenarios/node-crash.lua", "--controller", "plugins/controllers/fast-evict.lua", "--quiet"])
+        #expect(fast.code == 0, "\(fast.stdout)\(fast.stderr)")
+        #expect(fast.stdout.range(of: #"every Deployment fully available again \+4\d\.\d+s"#, options: .regularExpression) != nil, "\(fast.stdout)")
+        let clean = try kubelab(["check", "plugins/controllers/fast-evict.lua"])
+        #expect(clean.code == 0, "\(clean.stdout)")
+        #expect(clean.stdout.contains("kind     controller"))
+        #expect(clean.stdout.contains("access   nodes: get; pods: delete list"))
+        #expect(clean.stdout.range(of: #"reconcile \d+ calls, [1-9]\d* instructions/call"#, options: .regularExpression) != nil, "\(clean.stdout)")
+        let dir = try tempDir([
+            "boom.lua": "return { name = 'boom', watch = { 'Node' },\n  reconcile = function(ctx, key) error('boom') end }\n",
+            "bad.lua": "return { name = 'bad', watch = { 'Gizmo' }, reconcile = function() end }\n",
+        ])
+        let boom = try kubelab(["check", "\(dir)/boom.lua"])
+        #expect(boom.code == 3)
+        #expect(boom.stdout.range(of: #"error    .*boom.lua:2: in reconcile: boom \(\d+ times\)"#, options: .regularExpression) != nil, "\(boom.stdout)")
+        expectCleanFailure(try kubelab(["check", "\(dir)/bad.lua"]), code: 3, contains: "bad.lua: watch[1]: unknown kind the string \"Gizmo\"")
+        expectCleanFailure(try kubelab(["run", "plugins/scenarios/node-crash.lua", "--controller", "\(dir)/bad.lua"]), code: 3,
+                           contains: "bad.lua: watch[1]: unknown kind")
+        expectCleanFailure(try kubelab(["run", "plugins/scenarios/node-crash.lua", "--controller", "plugins/schedulers/binpack.lua"]),
+                           code: 2, contains: "--controller wants a controller plugin")
+    }
+
     @Test func usageErrorsExit2() throws {
         expectCleanFailure(try kubelab(["run"]), code: 2, contains: "Missing expected argument")
         expectCleanFailure(try kubelab(["lab", "grade", "01", "--solution", "x.lua", "--seeds", "1,two"]), code: 2, contains: "--seeds: 'two' is not a whole number")

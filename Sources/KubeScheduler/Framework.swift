@@ -5,6 +5,9 @@ public final class Framework {
     public var filters: [any FilterPlugin]
     public var scores: [(plugin: any ScorePlugin, weight: Int64)]
     public var postBinds: [any PostBindPlugin] = []
+    /// The profile's QueueSort; nil means PrioritySort.
+    public var queueSort: (any QueueSortPlugin)?
+    public var permits: [any PermitPlugin] = []
     /// The scores used when every plugin of `scores` is switched off (for a profile whose
     /// Lua scores replaced the defaults: the defaults again).
     public var fallbackScores: [(plugin: any ScorePlugin, weight: Int64)] = []
@@ -41,13 +44,34 @@ public final class Framework {
         public var total: Int64 = 0
     }
 
+    /// Whether pod `a` is scheduled before pod `b`, which were queued in the order given by
+    /// `aFirst`: the QueueSort plugin decides, PrioritySort when it has none or fails, and
+    /// then the queue order.
+    public func queuedBefore(_ a: Pod, _ b: Pod, aFirst: Bool) -> Bool {
+        if let q = queueSort, q.isEnabled, let r = q.less(a, b) { return r }
+        return PrioritySort.less(a, b) ?? aFirst
+    }
+
+    /// `pods` in the order the scheduling queue pops them.
+    public func queueOrder(_ pods: [Pod]) -> [Pod] {
+        let indexed = Array(pods.enumerated())
+        return indexed.sorted { queuedBefore($0.element, $1.element, aFirst: $0.offset < $1.offset) }.map(\.element)
+    }
+
     /// The outcome of one scheduling cycle.
     public struct Result: Sendable {
         public var node: String?
         public var nodes: [NodeResult]
+        /// The Permit plugin that denied the chosen node, if one did.
+        public var permitDenied: Status?
+        /// The node that Permit denied.
+        public var deniedNode: String?
         /// kube-scheduler's FitError text: "0/4 nodes are available: 4 Insufficient cpu."
         public var message: String {
             if let n = node { return "bound to \(n)" }
+            if let d = permitDenied {
+                return "rejected by permit plugin \(d.plugin) on \(deniedNode ?? "?"): \(d.message)"
+            }
             var counts: [String: Int] = [:]
             for r in nodes { for reason in r.failure?.reasons ?? [] { counts[reason, default: 0] += 1 } }
             let parts = counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" }
@@ -57,7 +81,7 @@ public final class Framework {
 
     /// Plugins of the profile that are switched off.
     public var disabledPlugins: Int {
-        filters.count { !$0.isEnabled } + scores.count { !$0.plugin.isEnabled }
+        filters.count { !$0.isEnabled } + scores.count { !$0.plugin.isEnabled } + permits.count { !$0.isEnabled }
     }
 
     /// Runs filters and scores over `nodes` (in the given order) and picks the node with
@@ -131,7 +155,15 @@ public final class Framework {
                 if random() % ties == 0 { best = i }
             }
         }
-        return Result(node: nodes[best].name, nodes: results)
+        let chosen = nodes[best].name
+        for p in permits where p.isEnabled {
+            var st = p.permit(state, pod, nodeName: chosen)
+            if !st.isSuccess {
+                if st.plugin.isEmpty { st.plugin = p.name }
+                return Result(node: nil, nodes: results, permitDenied: st, deniedNode: chosen)
+            }
+        }
+        return Result(node: chosen, nodes: results)
     }
 
     /// Places `pods` one at a time on `nodes` (no time passes): each placement counts for
@@ -146,7 +178,7 @@ public final class Framework {
             if let i = index[p.spec.nodeName] { infos[i].add(p) }
         }
         var out: [(key: String, result: Result)] = []
-        for p in pods where p.spec.nodeName.isEmpty || index[p.spec.nodeName] == nil {
+        for p in queueOrder(pods.filter { $0.spec.nodeName.isEmpty || index[$0.spec.nodeName] == nil }) {
             let r = schedule(p, nodes: infos, random: random)
             if let n = r.node, let i = index[n] {
                 var bound = p

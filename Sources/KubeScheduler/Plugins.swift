@@ -33,6 +33,30 @@ extension ScorePlugin {
     }
 }
 
+/// QueueSort: the order in which pending pods are scheduled. A profile has at most one.
+public protocol QueueSortPlugin: Plugin {
+    /// Whether `a` goes before `b`, or nil when the plugin failed: the default order
+    /// (PrioritySort) decides that comparison.
+    func less(_ a: Pod, _ b: Pod) -> Bool?
+}
+
+/// Permit: the last say before a pod is bound to the chosen node. `success` allows,
+/// `unschedulable` denies (the pod is unschedulable with the reasons), `wait` is not
+/// supported yet and denies.
+public protocol PermitPlugin: Plugin {
+    func permit(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status
+}
+
+/// PrioritySort, kube-scheduler's default QueueSort: higher `spec.priority` first; pods of
+/// equal priority keep the order they were queued in (the caller breaks that tie).
+public enum PrioritySort {
+    /// nil when `a` and `b` have the same priority.
+    public static func less(_ a: Pod, _ b: Pod) -> Bool? {
+        let pa = a.spec.priority ?? 0, pb = b.spec.priority ?? 0
+        return pa == pb ? nil : pa > pb
+    }
+}
+
 /// A plugin that wants to hear that a pod was bound (Lua plugins keep `state`-free
 /// bookkeeping this way). Optional.
 public protocol PostBindPlugin: Plugin {

@@ -122,17 +122,16 @@ public final class Scheduler {
         }
     }
 
-    /// PrioritySort: higher priority first, then the order pods entered the queue.
+    /// The profile's QueueSort (PrioritySort by default) over the active queue; pods it
+    /// ranks equal keep the order they entered the queue.
     private func popNext() -> Pod? {
-        var bestKey: String?
-        var best: (pod: Pod, order: UInt64)?
-        for (k, v) in active {
-            guard let b = best else { bestKey = k; best = v; continue }
-            let pa = v.pod.spec.priority ?? 0, pb = b.pod.spec.priority ?? 0
-            if pa > pb || (pa == pb && v.order < b.order) { bestKey = k; best = v }
+        let entries = active.sorted { $0.value.order < $1.value.order }
+        guard var best = entries.first else { return nil }
+        for e in entries.dropFirst() where framework.queuedBefore(e.value.pod, best.value.pod, aFirst: false) {
+            best = e
         }
-        if let k = bestKey { active[k] = nil }
-        return best?.pod
+        active[best.key] = nil
+        return best.value.pod
     }
 
     private func runCycle() {

@@ -60,6 +60,12 @@ public enum Grader {
             let runner = try ScenarioRunner(scenario: sc, scheduler: sol, options: RunOptions(seed: seed, until: until),
                                             scenarioDirectory: lab.directory)
             let result = runner.run()
+            // A solution that kept failing was switched off and the default scheduler
+            // placed the pods: that run is the plugin's failure, not its success.
+            if let off = runner.schedulerPlugins.compactMap(\.switchedOff).first {
+                for i in lab.checks.indices { outcomes[i].append(CheckOutcome(passed: false, evidence: off)) }
+                continue
+            }
             for (i, c) in lab.checks.enumerated() { outcomes[i].append(CheckLibrary.evaluate(c, on: result)) }
         }
         var grades: [CheckGrade] = []

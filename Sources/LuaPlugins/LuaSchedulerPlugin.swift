@@ -12,7 +12,7 @@ public import KubeScheduler
 /// if the plugin were not in the profile, so a broken plugin cannot make a run take hours
 /// nor keep the other plugins from placing pods. The same happens when it has spent
 /// `maxTotalInstructions` over the run.
-public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
+public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugin, PermitPlugin {
     public let plugin: LoadedPlugin
     public var name: String { plugin.name }
     /// Called with "file:line: in hook: message" for each distinct failure.
@@ -44,7 +44,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     /// Costs by hook name ("filter", "score").
     public private(set) var costs: [String: HookCost] = [:]
 
-    private func call(_ hook: String, _ state: CycleState, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
+    func call(_ hook: String, _ state: CycleState, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
         defer {
             let c = plugin.state.lastCallCost
             var h = costs[hook] ?? HookCost()
@@ -72,7 +72,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     }
 
     /// The pod's view, built once per cycle and shared by every plugin and node.
-    private func podView(_ state: CycleState, _ pod: Pod) -> LuaValue {
+    func podView(_ state: CycleState, _ pod: Pod) -> LuaValue {
         if let v = state["lua/pod-view"] as? LuaValue { return v }
         let v = Views.pod(pod)
         state["lua/pod-view"] = v
@@ -102,7 +102,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
         onFailure?(why)
     }
 
-    private func succeeded() { consecutiveFailures = 0 }
+    func succeeded() { consecutiveFailures = 0 }
 
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         if let off = switchedOff { return Status(.error, [off], plugin: name) }
@@ -156,6 +156,61 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin {
     }
 }
 
+extension LuaSchedulerPlugin {
+    public var hasQueueSort: Bool { plugin.has("queue_sort") }
+    public var hasPermit: Bool { plugin.has("permit") }
+
+    /// `queue_sort(a, b)`: true when pod `a` goes first. A failure, or a result that is not
+    /// a boolean, leaves that comparison to the default order (PrioritySort).
+    public func less(_ a: Pod, _ b: Pod) -> Bool? {
+        guard switchedOff == nil else { return nil }
+        let results: [LuaValue]
+        do {
+            results = try call("queue_sort", CycleState(), [Views.pod(a), Views.pod(b)])
+        } catch {
+            fail(plugin.describe(error, hook: "queue_sort"))
+            return nil
+        }
+        guard case .boolean(let r) = results.first ?? .nil else {
+            fail("\(plugin.file): in queue_sort: expected true or false, got \(LuaHostText.describe(results.first ?? .nil))")
+            return nil
+        }
+        succeeded()
+        return r
+    }
+
+    /// `permit(pod, node, state)`: "allow", or "deny" with a reason. A failure, or any other
+    /// result, denies: the pod is not bound this cycle and waits as unschedulable.
+    public func permit(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status {
+        guard switchedOff == nil else { return .success }
+        let results: [LuaValue]
+        do {
+            results = try call("permit", state, [podView(state, pod), .string(nodeName)])
+        } catch {
+            let msg = plugin.describe(error, hook: "permit")
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+        switch results.first ?? .nil {
+        case .string("allow"):
+            succeeded()
+            return .success
+        case .string("deny"):
+            succeeded()
+            let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "denied by \(name)"
+            return Status(.unschedulable, [reason], plugin: name)
+        case .string("wait"):
+            let msg = "\(plugin.file): in permit: \"wait\" is not supported yet (the pod is denied)"
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        case let other:
+            let msg = "\(plugin.file): in permit: expected \"allow\" or \"deny\", got \(LuaHostText.describe(other))"
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+    }
+}
+
 /// Short, safe descriptions of Lua values for error messages.
 enum LuaHostText {
     static func describe(_ v: LuaValue) -> String {
@@ -183,6 +238,8 @@ extension Framework {
     /// scores when at least one plugin has a score.
     public static func profile(with plugins: [LuaSchedulerPlugin]) -> Framework {
         let f = Framework.defaultProfile()
+        f.queueSort = plugins.first(where: \.hasQueueSort)
+        f.permits = plugins.filter(\.hasPermit)
         for lua in plugins where lua.hasFilter { f.filters.append(lua) }
         let scorers = plugins.filter(\.hasScore)
         if !scorers.isEmpty {

@@ -93,6 +93,30 @@ struct ControllerPluginTests {
         #expect(r.pods_by_phase == ["Running": 3])
     }
 
+    /// plugins/types/kubelab.lua must list exactly the ctx functions the host registers.
+    @Test func typesFileMatchesTheCtxFunctions() throws {
+        let src = """
+        return { name = "names", watch = { "Node" }, reconcile = function(ctx, key)
+          local names = {}
+          for name in pairs(ctx) do names[#names + 1] = name end
+          table.sort(names)
+          ctx.log("ctx:" .. table.concat(names, ","))
+        end }
+        """
+        let r = try runWithControllers([("names.lua", src)], until: .seconds(5))
+        let line = try #require(r.eventLines.first { $0.component == "controller/names" && $0.message.hasPrefix("ctx:") })
+        let registered = line.message.dropFirst(4).split(separator: ",").map(String.init)
+        let types = try String(contentsOfFile: "\(repoRoot)/plugins/types/kubelab.lua", encoding: .utf8)
+        let ctxClass = try #require(types.components(separatedBy: "---@class kubelab.Ctx ").dropFirst().first)
+            .components(separatedBy: "---@class").first ?? ""
+        let documented = ctxClass.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("---@field ") else { return nil }
+            return line.dropFirst(10).split(separator: " ").first.map(String.init)
+        }.sorted()
+        #expect(documented == registered)
+        #expect(registered.contains("delete"))
+    }
+
     @Test func aControllerCanReplaceABuiltInOne() throws {
         let src = """
         return { name = "quiet", replaces = "node-lifecycle-controller", watch = { "Node" },

@@ -62,6 +62,9 @@ struct LabTests {
         let errors = try #require(g.checks.first { $0.id == "no-plugin-errors" })
         #expect(!errors.passed)
         #expect(errors.evidence.contains("broken.lua:2: in filter: attempt to index a nil value (field 'gpu')"))
+        // Every check fails with the failure as evidence, none passes thanks to the
+        // default scheduler that took over.
+        #expect(g.checks.allSatisfy { !$0.passed && $0.evidence.contains("broken.lua") })
     }
 
     @Test func aSolutionThatDoesNotLoadIsAPluginError() throws {

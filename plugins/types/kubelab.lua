@@ -60,6 +60,8 @@
 ---@field weight? integer score weight 1..100 (default 1)
 ---@field filter? fun(pod: kubelab.Pod, node: kubelab.Node, state: table): boolean, string?
 ---@field score? fun(pod: kubelab.Pod, node: kubelab.Node, state: table): number
+---@field queue_sort? fun(a: kubelab.Pod, b: kubelab.Pod): boolean true when a is scheduled before b
+---@field permit? fun(pod: kubelab.Pod, node_name: string, state: table): "allow"|"deny", string?
 
 ---@class kubelab.PodFilter
 ---@field labels? table<string, string>
@@ -89,6 +91,26 @@
 ---@field cluster? { nodes: table[] }
 ---@field settings? table<string, string|number>
 ---@field run fun(k: kubelab.Scenario)
+
+---@class kubelab.ListFilter
+---@field labels? table<string, string>
+---@field namespace? string
+---@field node? string pods on this node
+
+---@class kubelab.Ctx the `ctx` argument of a controller's reconcile
+---@field get fun(kind: string, key: string): table? a read-only view, or nil
+---@field list fun(kind: string, filter?: kubelab.ListFilter): table[] views sorted by namespace and name
+---@field delete fun(kind: string, key: string): boolean false when it was not there
+---@field create fun(manifest: table): string "namespace/name" of the new object
+---@field log fun(...)
+---@field now fun(): number seconds of virtual time
+
+---@class kubelab.ControllerPlugin
+---@field name string
+---@field watch string[] kinds whose changes enqueue a reconcile, e.g. { "Node" }
+---@field permissions? table<string, string[]> resource -> verbs, e.g. { pods = { "list", "delete" } }
+---@field replaces? "deployment-controller"|"node-lifecycle-controller"|"replicaset-controller"
+---@field reconcile fun(ctx: kubelab.Ctx, key: string, kind: string): { requeue_after: number }?
 
 kubelab = {}
 

@@ -57,6 +57,8 @@ public struct RunResult: Codable, Sendable, StableJSON {
     public var nodes: [NodeSummary]
     /// The event log text (not in the JSON: `--events` writes it).
     public var eventLog: String = ""
+    /// The Lua traceback of each failure message that has one (not in the JSON).
+    public var plugin_tracebacks: [String: String] = [:]
     public var eventLines: [LogEntry] = []
 
     enum CodingKeys: String, CodingKey {
@@ -94,6 +96,8 @@ public struct RunResult: Codable, Sendable, StableJSON {
         failed = runner.scenario.failure != nil
         error = runner.scenario.failure
         plugin_failures = runner.schedulerPlugins.flatMap(\.failures) + runner.controllers.flatMap(\.failures)
+        for p in runner.schedulerPlugins { plugin_tracebacks.merge(p.tracebacks) { a, _ in a } }
+        for c in runner.controllers { plugin_tracebacks.merge(c.tracebacks) { a, _ in a } }
         unschedulable = c.scheduler.unschedulablePods
         pods = allPods.map { p in
             PodSummary(name: p.metadata.name, namespace: p.metadata.namespace,

@@ -25,6 +25,7 @@ struct Check: ParsableCommand {
         print("load     \(loadCost.instructions) instructions, \(Self.time(loadCost.nanoseconds))")
         var warnings: [String] = []
         var errors: [String] = []
+        var tracebacks: [String: String] = [:]
         let known: Set<String> = LoadedPlugin.schedulerHooks.union(LoadedPlugin.controllerHooks)
             .union(LoadedPlugin.scenarioHooks).union(LoadedPlugin.dataFields)
         for f in p.fields.keys.sorted() where !known.contains(f) {
@@ -48,7 +49,9 @@ struct Check: ParsableCommand {
                 throw Failure(Exit.badInput, error.message)
             }
         case .scheduler:
-            errors += smokeRun(p)
+            let (failures, tb) = smokeRun(p)
+            errors += failures
+            tracebacks = tb
         case .controller:
             let c: LuaController
             do { c = try LuaController(p) } catch { throw Failure(Exit.pluginFailed, error.message) }
@@ -57,6 +60,7 @@ struct Check: ParsableCommand {
             print("access   \(perms.isEmpty ? "none (ctx.get/list/create/delete are forbidden)" : perms.joined(separator: "; "))")
             if let r = c.replaces { print("replaces \(r)") }
             errors += controllerSmokeRun(c)
+            tracebacks = c.tracebacks
         }
         for w in warnings { print("warning  \(w)") }
         var seen: [String: Int] = [:]
@@ -64,6 +68,7 @@ struct Check: ParsableCommand {
         for e in errors where seen[e] != nil {
             let n = seen.removeValue(forKey: e) ?? 1
             print("error    \(e)\(n > 1 ? " (\(n) times)" : "")")
+            if let tb = tracebacks[e] { print(tb) }
         }
         if !errors.isEmpty { throw ExitCode(Exit.pluginFailed) }
         if !warnings.isEmpty { throw ExitCode(Exit.checksFailed) }
@@ -75,7 +80,7 @@ struct Check: ParsableCommand {
     }
 
     /// Schedules a small built-in workload with the plugin and reports each hook's cost.
-    func smokeRun(_ p: LoadedPlugin) -> [String] {
+    func smokeRun(_ p: LoadedPlugin) -> (failures: [String], tracebacks: [String: String]) {
         let nodes = (1...4).map { i in
             """
             apiVersion: v1
@@ -99,7 +104,7 @@ struct Check: ParsableCommand {
         }.joined(separator: "\n---\n")
         var pass = SchedulePass()
         do { try pass.load(nodesText: nodes, nodesFile: "(smoke nodes)", podsText: pods, podsFile: "(smoke pods)") } catch {
-            return ["internal error in the smoke workload: \(error)"]
+            return (["internal error in the smoke workload: \(error)"], [:])
         }
         let lua = LuaSchedulerPlugin(p)
         let out = pass.run(lua: lua, seed: 1)
@@ -109,7 +114,7 @@ struct Check: ParsableCommand {
             guard let c = lua.costs[hook], c.calls > 0 else { continue }
             print("  \(hook.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.calls) calls, \(c.instructions / c.calls) instructions/call, \(c.nanoseconds / c.calls) ns/call")
         }
-        return lua.failures
+        return (lua.failures, lua.tracebacks)
     }
 }
 

@@ -125,7 +125,10 @@ enum Report {
             out += "  recovery      no Deployment lost availability, or it never came back\n"
         }
         if !r.unschedulable.isEmpty { out += "  unschedulable \(r.unschedulable.joined(separator: ", "))\n" }
-        if !r.plugin_failures.isEmpty { out += "  plugin errors \(r.plugin_failures.count): \(r.plugin_failures[0])\n" }
+        if !r.plugin_failures.isEmpty {
+            out += "  plugin errors \(r.plugin_failures.count): \(r.plugin_failures[0])\n"
+            if let tb = r.plugin_tracebacks[r.plugin_failures[0]] { out += tb + "\n" }
+        }
         out += "  scenario      \(r.failed ? "FAILED: \(r.error ?? "")" : r.scenario_finished ? "finished" : "stopped at the time limit")\n"
         out += "  event log     \(r.eventLines.count) lines, sha256 \(r.event_log_sha256)\n"
         return out

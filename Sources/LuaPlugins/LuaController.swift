@@ -28,6 +28,8 @@ public final class LuaController {
     /// Every failure message, in order (capped at 100).
     public private(set) var failures: [String] = []
     private var reported: Set<String> = []
+    /// The Lua traceback of each distinct failure that raised an error, by message.
+    public private(set) var tracebacks: [String: String] = [:]
     /// Instructions the plugin may spend over a whole run; past it the plugin stops.
     public var maxTotalInstructions = 20_000_000_000
     public private(set) var totalInstructions = 0
@@ -134,7 +136,12 @@ public final class LuaController {
             defer { account() }
             results = try plugin.call("reconcile", fresh: true, [ctx, .string(key), .string(kind)])
         } catch {
-            throw fail(plugin.describe(error, hook: "reconcile"))
+            let msg = plugin.describe(error, hook: "reconcile")
+            if tracebacks[msg] == nil, tracebacks.count < 20 {
+                let tb = plugin.traceback(error)
+                if !tb.isEmpty { tracebacks[msg] = tb }
+            }
+            throw fail(msg)
         }
         let r = results.first ?? .nil
         switch r {

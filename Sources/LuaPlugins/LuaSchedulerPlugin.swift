@@ -20,6 +20,9 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// Every failure message, in order (capped at 100).
     public private(set) var failures: [String] = []
     private var reported: Set<String> = []
+    /// The Lua traceback of each distinct failure that raised an error (see
+    /// `LoadedPlugin.traceback`), by message.
+    public private(set) var tracebacks: [String: String] = [:]
     public private(set) var failureCount = 0
     private var consecutiveFailures = 0
     /// Failures in a row that switch the plugin off.
@@ -96,6 +99,12 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         }
     }
 
+    func keepTraceback(_ message: String, _ error: LuaError) {
+        guard tracebacks[message] == nil, tracebacks.count < 20 else { return }
+        let tb = plugin.traceback(error)
+        if !tb.isEmpty { tracebacks[message] = tb }
+    }
+
     private func switchOff(_ why: String) {
         switchedOff = why
         if failures.count < 100 { failures.append(why) }
@@ -111,6 +120,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
             results = try call("filter", state, [podView(state, pod), Views.node(node)])
         } catch {
             let msg = plugin.describe(error, hook: "filter")
+            keepTraceback(msg, error)
             fail(msg)
             return Status(.error, [msg], plugin: name)
         }
@@ -136,6 +146,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
             results = try call("score", state, [podView(state, pod), Views.node(node)])
         } catch {
             let msg = plugin.describe(error, hook: "score")
+            keepTraceback(msg, error)
             fail(msg)
             return (0, Status(.error, [msg], plugin: name))
         }
@@ -168,7 +179,9 @@ extension LuaSchedulerPlugin {
         do {
             results = try call("queue_sort", CycleState(), [Views.pod(a), Views.pod(b)])
         } catch {
-            fail(plugin.describe(error, hook: "queue_sort"))
+            let msg = plugin.describe(error, hook: "queue_sort")
+            keepTraceback(msg, error)
+            fail(msg)
             return nil
         }
         guard case .boolean(let r) = results.first ?? .nil else {
@@ -188,6 +201,7 @@ extension LuaSchedulerPlugin {
             results = try call("permit", state, [podView(state, pod), .string(nodeName)])
         } catch {
             let msg = plugin.describe(error, hook: "permit")
+            keepTraceback(msg, error)
             fail(msg)
             return Status(.error, [msg], plugin: name)
         }

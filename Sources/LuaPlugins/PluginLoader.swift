@@ -173,6 +173,17 @@ public final class LoadedPlugin {
         return "\(file): in \(hook): \(msg)"
     }
 
+    /// The Lua traceback of `error` with the runtime's own frames left out, indented, or ""
+    /// when it shows nothing of the plugin.
+    public func traceback(_ error: LuaError) -> String {
+        var frames = error.traceback.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && $0 != "stack traceback:" && !$0.hasPrefix("(kubelab)") && !$0.hasPrefix("[C]") }
+        // The runtime calls hooks through a tail call; that marker says nothing to the author.
+        while frames.last == "(...tail calls...)" { frames.removeLast() }
+        guard frames.contains(where: { $0.hasPrefix(file) }) else { return "" }
+        return frames.map { "    " + $0 }.joined(separator: "\n")
+    }
+
     /// Splits "file:12: message" into ("file:12", "message").
     static func splitPosition(_ msg: String) -> (String, String)? {
         guard let r = msg.range(of: #"^[^\s:][^:\n]*:\d+: "#, options: .regularExpression) else { return nil }

@@ -140,6 +140,32 @@ struct LuaSchedulerTests {
         #expect(out.plugin_failures.contains { $0 == "plugins/schedulers/broken.lua: in score: expected a number from 0 to 100, got the string \"high\"" })
     }
 
+    @Test func failuresKeepAShortTracebackOfThePluginsFrames() throws {
+        let src = """
+        local function ratio(a, b)
+          return a.cpu / b.gpu.count
+        end
+        local function weigh(pod, node)
+          local r = ratio(pod.requests, node.allocatable)
+          return r
+        end
+        return { name = "deep", score = function(pod, node, state)
+          local w = weigh(pod, node)
+          return w
+        end }
+        """
+        let lua = LuaSchedulerPlugin(try LoadedPlugin.load(source: src, file: "plugins/schedulers/deep.lua"))
+        _ = try pass(nodes: nodesYAML(2), pods: podsYAML(1)).run(lua: lua, seed: 1)
+        let msg = "plugins/schedulers/deep.lua:2: in score: attempt to index a nil value (field 'gpu')"
+        #expect(lua.failures.first == msg)
+        let tb = try #require(lua.tracebacks[msg])
+        #expect(tb.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) } == [
+            "plugins/schedulers/deep.lua:2: in function 'ratio'",
+            "plugins/schedulers/deep.lua:5: in function 'weigh'",
+            "plugins/schedulers/deep.lua:9: in function <plugins/schedulers/deep.lua:8>",
+        ], "\(tb)")
+    }
+
     @Test func aPluginThatKeepsFailingIsSwitchedOffOnce() throws {
         let src = """
         return { name = "spinner", filter = function(pod, node, state) while true do end end }

@@ -12,8 +12,12 @@ struct Check: ParsableCommand {
 
     @Argument(help: "The plugin file.") var plugin: String
 
+    @Option(name: .customLong("set"), help: "Override a plugin limit, e.g. --set lua_memory=128Mi (repeatable).")
+    var settings: [String] = []
+
     func run() throws {
-        let p = try loadPlugin(plugin, seed: 1)
+        let runLimits = try parseSettings(settings, allowOthers: false).limits
+        let p = try loadPlugin(plugin, seed: 1, limits: runLimits)
         let loadCost = p.state.lastCallCost
         let limits = p.state.limits
         print("plugin   \(p.name)")
@@ -22,6 +26,7 @@ struct Check: ParsableCommand {
         print("hooks    \(p.hooks.joined(separator: ", "))")
         print("limits   \(limits.instructionsPerCall) instructions per call, \(limits.memoryBytes >> 20) MiB of memory, "
               + "\(limits.wallTimePerCall) of wall time per call (a backstop), patterns on subjects up to \(limits.patternSubjectBytes >> 10) KiB")
+        print("settings \(runLimits.settings.map { "\($0.name)=\($0.value)" }.joined(separator: " "))")
         print("load     \(loadCost.instructions) instructions, \(Self.time(loadCost.nanoseconds))")
         var warnings: [String] = []
         var errors: [String] = []

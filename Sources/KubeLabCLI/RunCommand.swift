@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
     @Option(help: "Write the event log to this file.")
     var events: String?
 
-    @Option(name: .customLong("set"), help: "Override a setting, e.g. --set node_monitor_grace_period=20s (repeatable).")
+    @Option(name: .customLong("set"), help: "Override a setting, e.g. --set node_monitor_grace_period=20s or a plugin limit such as --set lua_instructions_per_call=1e8 (repeatable).")
     var settings: [String] = []
 
     @Flag(help: "Print only the summary, not the timeline.")
@@ -39,21 +39,18 @@ struct Run: ParsableCommand {
         let limit: SimDuration
         do { limit = try SimDuration(parsing: until) } catch { throw Failure(Exit.badInput, "--until: \(error.description)") }
         var options = RunOptions(seed: seed, until: limit)
-        for s in settings {
-            let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw Failure(Exit.badInput, "--set \(s): expected name=value") }
-            options.settings.append((parts[0], parts[1]))
-        }
-        let scenarioPlugin = try loadPlugin(scenario, seed: seed)
+        let (limits, others) = try parseSettings(settings, allowOthers: true)
+        options.settings = others
+        let scenarioPlugin = try loadPlugin(scenario, seed: seed, limits: limits)
         let sc: LuaScenario
         do { sc = try LuaScenario(scenarioPlugin) } catch { throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message) }
-        let sched = try scheduler.map { try loadPlugin($0, seed: seed) }
+        let sched = try scheduler.map { try loadPlugin($0, seed: seed, limits: limits) }
         for s in sched where s.kind != .scheduler {
             throw Failure(Exit.badInput, "\(s.file): --scheduler wants a scheduler plugin, but this one is a \(s.kind.rawValue) plugin")
         }
         var controllers: [LuaController] = []
         for path in controller {
-            let p = try loadPlugin(path, seed: seed)
+            let p = try loadPlugin(path, seed: seed, limits: limits)
             guard p.kind == .controller else {
                 throw Failure(Exit.badInput, "\(p.file): --controller wants a controller plugin, but this one is a \(p.kind.rawValue) plugin")
             }
@@ -78,10 +75,26 @@ struct Run: ParsableCommand {
 }
 
 /// Loads a plugin, mapping failures to exit codes 2 (unreadable) and 3 (does not load).
-func loadPlugin(_ path: String, seed: UInt64) throws -> LoadedPlugin {
-    do { return try LoadedPlugin.load(path: path, seed: seed) } catch {
+func loadPlugin(_ path: String, seed: UInt64, limits: PluginLimits = PluginLimits()) throws -> LoadedPlugin {
+    do { return try LoadedPlugin.load(path: path, seed: seed, limits: limits) } catch {
         throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message)
     }
+}
+
+/// Splits `--set name=value` options into plugin limits (`lua_*`) and the rest.
+func parseSettings(_ settings: [String], allowOthers: Bool) throws -> (limits: PluginLimits, others: [(String, String)]) {
+    var limits = PluginLimits()
+    var others: [(String, String)] = []
+    for s in settings {
+        let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw Failure(Exit.badInput, "--set \(s): expected name=value") }
+        if PluginLimits.isLimit(parts[0]) || !allowOthers {
+            do { try limits.set(parts[0], parts[1]) } catch { throw Failure(Exit.badInput, "--set \(s): \(error.message)") }
+        } else {
+            others.append((parts[0], parts[1]))
+        }
+    }
+    return (limits, others)
 }
 
 /// The text rendering of a run: the timeline (the event log) and a summary.

@@ -17,6 +17,9 @@ struct Schedule: ParsableCommand {
     @Option(help: "A Lua scheduler plugin combined with the built-in filters (repeat it to combine plugins).")
     var plugin: [String] = []
 
+    @Option(name: .customLong("set"), help: "Override a plugin limit, e.g. --set lua_instructions_per_call=1e8 (repeatable).")
+    var settings: [String] = []
+
     @Option(help: "Seed for breaking ties between equally scored nodes.")
     var seed: UInt64 = 1
 
@@ -30,7 +33,8 @@ struct Schedule: ParsableCommand {
             throw Failure(Exit.badInput, error.description)
         }
         if pass.nodes.isEmpty { throw Failure(Exit.badInput, "\(nodes): no Node objects found") }
-        let lua = try plugin.map { try loadPlugin($0, seed: seed) }
+        let limits = try parseSettings(settings, allowOthers: false).limits
+        let lua = try plugin.map { try loadPlugin($0, seed: seed, limits: limits) }
         for p in lua where p.kind != .scheduler {
             throw Failure(Exit.badInput, "\(p.file): --plugin wants a scheduler plugin, but this one is a \(p.kind.rawValue) plugin")
         }

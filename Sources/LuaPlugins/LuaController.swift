@@ -52,6 +52,7 @@ public final class LuaController {
     /// - Throws: `PluginError` (a load failure) naming the field that is wrong.
     public init(_ plugin: LoadedPlugin) throws(PluginError) {
         self.plugin = plugin
+        maxTotalInstructions = plugin.runLimits.runInstructions
         let file = plugin.file
         guard plugin.has("reconcile") else {
             throw PluginError("\(file): not a controller (it defines no reconcile function)", loadFailure: false)

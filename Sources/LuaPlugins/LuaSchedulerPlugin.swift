@@ -35,7 +35,11 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// Instructions spent so far in this run.
     public private(set) var totalInstructions = 0
 
-    public init(_ plugin: LoadedPlugin) { self.plugin = plugin }
+    public init(_ plugin: LoadedPlugin) {
+        self.plugin = plugin
+        maxConsecutiveFailures = plugin.runLimits.failuresInARow
+        maxTotalInstructions = plugin.runLimits.runInstructions
+    }
 
     /// What a hook has cost so far.
     public struct HookCost: Sendable, Equatable {

@@ -63,6 +63,14 @@ public final class LoadedPlugin {
     ///   - displayPath: the name used in messages (repository-relative); defaults to `path`.
     /// - Throws: `PluginError` (bad input for an unreadable file, load failure otherwise).
     public static func load(path: String, displayPath: String? = nil, seed: UInt64 = 0,
+                            limits: PluginLimits) throws(PluginError) -> LoadedPlugin {
+        let p = try load(path: path, displayPath: displayPath, seed: seed, limits: limits.lua)
+        p.runLimits = limits
+        return p
+    }
+
+    /// Loads a plugin from a file with per-call limits only (run limits at their defaults).
+    public static func load(path: String, displayPath: String? = nil, seed: UInt64 = 0,
                             limits: LuaLimits = LuaLimits()) throws(PluginError) -> LoadedPlugin {
         let shown = displayPath ?? path
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -139,8 +147,10 @@ public final class LoadedPlugin {
             }
             name = s
         }
-        return LoadedPlugin(state: state, name: name, file: file, kind: kind, fields: fields, data: dataFields,
-                            dispatch: dispatch, start: start, context: context, globalsWritten: globals)
+        let plugin = LoadedPlugin(state: state, name: name, file: file, kind: kind, fields: fields, data: dataFields,
+                                  dispatch: dispatch, start: start, context: context, globalsWritten: globals)
+        plugin.runLimits.lua = limits
+        return plugin
     }
 
     init(state: LuaState, name: String, file: String, kind: PluginKind, fields: [String: String],
@@ -149,6 +159,10 @@ public final class LoadedPlugin {
         self.data = data; self.dispatch = dispatch; self.start = start; self.context = context
         self.globalsWritten = globalsWritten
     }
+
+    /// The limits of a run: failures in a row and the run's instruction budget (and the
+    /// per-call limits the state was created with).
+    public internal(set) var runLimits = PluginLimits()
 
     /// Globals the top-level chunk created or replaced, sorted (usually a missing `local`).
     public let globalsWritten: [String]

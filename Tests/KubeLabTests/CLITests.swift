@@ -186,6 +186,27 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
         #expect((j["placements"] as? [String: Any])?["default/web"] as? String == "node-2")
     }
 
+    @Test func pluginLimitsAreSettings() throws {
+        let busy = "return { name = 'busy', score = function(pod, node)\n  local x = 0\n  for i = 1, 5000 do x = x + i end\n  return 50\nend }\n"
+        let dir = try tempDir(["busy.lua": busy, "nodes.yaml": goodNodes, "pods.yaml": goodPods])
+        let args = ["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json", "--plugin", "\(dir)/busy.lua"]
+        let fine = try kubelab(args)
+        let fineJSON = try #require(try JSONSerialization.jsonObject(with: Data(fine.stdout.utf8)) as? [String: Any])
+        #expect((fineJSON["plugin_failures"] as? [String])?.isEmpty == true)
+        let tight = try kubelab(args + ["--set", "lua_instructions_per_call=2000", "--set", "lua_failures_in_a_row=1"])
+        #expect(tight.code == 0)
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(tight.stdout.utf8)) as? [String: Any])
+        let failures = try #require(j["plugin_failures"] as? [String])
+        #expect(failures.first?.hasPrefix("\(dir)/busy.lua:3: in score: instruction budget exceeded (2000 instructions)") == true, "\(failures)")
+        #expect(failures.last?.hasPrefix("\(dir)/busy.lua: switched off after 1 failures in a row") == true, "\(failures)")
+        let check = try kubelab(["check", "plugins/schedulers/binpack.lua", "--set", "lua_memory=128Mi"])
+        #expect(check.stdout.contains("settings lua_instructions_per_call=50000000 lua_memory=128Mi lua_wall_time_per_call=2s lua_pattern_subject=64Ki lua_failures_in_a_row=10 lua_run_instructions=20000000000"), "\(check.stdout)")
+        expectCleanFailure(try kubelab(args + ["--set", "lua_memory=12"]), code: 2, contains: "settings.lua_memory: expected a size of at least 1048576 bytes")
+        expectCleanFailure(try kubelab(args + ["--set", "lua_speed=9"]), code: 2, contains: "unknown setting 'lua_speed'")
+        expectCleanFailure(try kubelab(["run", "plugins/scenarios/node-crash.lua", "--set", "lua_run_instructions=1.5"]), code: 2,
+                           contains: "settings.lua_run_instructions: expected a whole number of at least 1000, got '1.5'")
+    }
+
     @Test func scheduleJsonContract() throws {
         let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": goodPods + "\n---\n" + goodPods.replacingOccurrences(of: "name: web", with: "name: big").replacingOccurrences(of: "500m", with: "\"64\"")])
         let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json"])

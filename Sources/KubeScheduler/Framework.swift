@@ -5,6 +5,14 @@ public final class Framework {
     public var filters: [any FilterPlugin]
     public var scores: [(plugin: any ScorePlugin, weight: Int64)]
     public var postBinds: [any PostBindPlugin] = []
+    /// kube-scheduler's percentageOfNodesToScore: 0 (the default) picks the adaptive
+    /// percentage, 100 examines every node.
+    public var percentageOfNodesToScore = 0
+    /// Where the next cycle starts looking (kube-scheduler's nextStartNodeIndex: the
+    /// search goes round the nodes so every node gets its turn).
+    public private(set) var nextStartNodeIndex = 0
+    /// Record every filter's verdict per node (for `--explain`).
+    public var explain = false
     /// The profile's QueueSort; nil means PrioritySort.
     public var queueSort: (any QueueSortPlugin)?
     public var permits: [any PermitPlugin] = []
@@ -35,11 +43,23 @@ public final class Framework {
         public var weight: Int64
     }
 
+    /// A filter plugin's verdict on one node.
+    public struct FilterVerdict: Sendable, Equatable {
+        public var plugin: String
+        public var status: Code
+        public var reasons: [String]
+    }
+
     /// One node's verdicts and scores in a cycle.
     public struct NodeResult: Sendable, Equatable {
         public var node: String
+        /// False when the search stopped before this node (percentageOfNodesToScore).
+        public var examined = true
         /// The first failing filter's status, or nil when the node is feasible.
         public var failure: Status?
+        /// Every filter that ran on the node, in order, when `explain` is on. Filters stop
+        /// at the first rejection, as in kube-scheduler.
+        public var filters: [FilterVerdict] = []
         public var scores: [PluginScore] = []
         public var total: Int64 = 0
     }
@@ -101,18 +121,39 @@ public final class Framework {
         }
     }
 
+    /// kube-scheduler's numFeasibleNodesToFind: how many feasible nodes a cycle looks for
+    /// before it stops filtering. Under 100 nodes, all of them; otherwise the configured
+    /// percentage, or the adaptive 50% - nodes/125 (at least 5%), and at least 100 nodes.
+    public static func feasibleNodesToFind(percentage: Int, nodes: Int) -> Int {
+        let minFeasibleNodesToFind = 100, minFeasibleNodesPercentageToFind = 5, basePercentage = 50
+        if nodes < minFeasibleNodesToFind || percentage >= 100 { return nodes }
+        var p = percentage
+        if p <= 0 {
+            p = basePercentage - nodes / 125
+            if p < minFeasibleNodesPercentageToFind { p = minFeasibleNodesPercentageToFind }
+        }
+        let n = nodes * p / 100
+        return n < minFeasibleNodesToFind ? minFeasibleNodesToFind : n
+    }
+
     private func cycle(_ pod: Pod, nodes: [NodeInfo], random: () -> UInt64) -> Result {
         let state = CycleState()
         let filters = self.filters.filter(\.isEnabled)
         var scores = self.scores.filter(\.plugin.isEnabled)
         if scores.isEmpty && !self.scores.isEmpty { scores = fallbackScores }
-        var results: [NodeResult] = []
-        results.reserveCapacity(nodes.count)
+        var results = nodes.map { NodeResult(node: $0.name, examined: false) }
         var feasible: [Int] = []
-        for (i, n) in nodes.enumerated() {
+        let want = Self.feasibleNodesToFind(percentage: percentageOfNodesToScore, nodes: nodes.count)
+        let start = nodes.isEmpty ? 0 : nextStartNodeIndex % nodes.count
+        var processed = 0
+        while processed < nodes.count && feasible.count < want {
+            let i = (start + processed) % nodes.count
+            processed += 1
+            let n = nodes[i]
             var r = NodeResult(node: n.name)
             for f in filters {
                 let s = f.filter(state, pod, n)
+                if explain { r.filters.append(FilterVerdict(plugin: s.plugin.isEmpty ? f.name : s.plugin, status: s.code, reasons: s.reasons)) }
                 if !s.isSuccess {
                     var s2 = s
                     if s2.plugin.isEmpty { s2.plugin = f.name }
@@ -121,11 +162,13 @@ public final class Framework {
                 }
             }
             if r.failure == nil { feasible.append(i) }
-            results.append(r)
+            results[i] = r
         }
+        if !nodes.isEmpty { nextStartNodeIndex = (start + processed) % nodes.count }
         guard !feasible.isEmpty else { return Result(node: nil, nodes: results) }
-        if feasible.count == 1 && scores.isEmpty {
-            return Result(node: nodes[feasible[0]].name, nodes: results)
+        // As kube-scheduler: a single feasible node is chosen without scoring.
+        if feasible.count == 1 {
+            return permit(state, pod, chosen: nodes[feasible[0]].name, results)
         }
         for (plugin, weight) in scores {
             var list: [(node: String, score: Int64)] = []
@@ -155,7 +198,10 @@ public final class Framework {
                 if random() % ties == 0 { best = i }
             }
         }
-        let chosen = nodes[best].name
+        return permit(state, pod, chosen: nodes[best].name, results)
+    }
+
+    private func permit(_ state: CycleState, _ pod: Pod, chosen: String, _ results: [NodeResult]) -> Result {
         for p in permits where p.isEnabled {
             var st = p.permit(state, pod, nodeName: chosen)
             if !st.isSuccess {

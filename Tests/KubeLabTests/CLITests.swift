@@ -188,7 +188,8 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
 
     @Test func pluginLimitsAreSettings() throws {
         let busy = "return { name = 'busy', score = function(pod, node)\n  local x = 0\n  for i = 1, 5000 do x = x + i end\n  return 50\nend }\n"
-        let dir = try tempDir(["busy.lua": busy, "nodes.yaml": goodNodes, "pods.yaml": goodPods])
+        let twoNodes = goodNodes + "\n---\n" + goodNodes.replacingOccurrences(of: "node-1", with: "node-2")
+        let dir = try tempDir(["busy.lua": busy, "nodes.yaml": twoNodes, "pods.yaml": goodPods])
         let args = ["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json", "--plugin", "\(dir)/busy.lua"]
         let fine = try kubelab(args)
         let fineJSON = try #require(try JSONSerialization.jsonObject(with: Data(fine.stdout.utf8)) as? [String: Any])

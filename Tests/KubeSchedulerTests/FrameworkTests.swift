@@ -1,0 +1,59 @@
+import Testing
+import KubeAPI
+import KubeScheduler
+
+struct FrameworkTests {
+    /// Cases of kube-scheduler's TestNumFeasibleNodesToFind (schedule_one_test.go).
+    @Test(arguments: [
+        (0, 10, 10), (40, 10, 10), (0, 1000, 420), (40, 1000, 400), (0, 6000, 300), (40, 6000, 2400),
+        (0, 99, 99), (0, 100, 100), (0, 199, 100), (0, 5000, 500), (100, 5000, 5000), (1, 1000, 100),
+    ])
+    func feasibleNodesToFind(_ percentage: Int, _ nodes: Int, _ expected: Int) {
+        #expect(Framework.feasibleNodesToFind(percentage: percentage, nodes: nodes) == expected)
+    }
+
+    @Test func aCycleStopsAfterEnoughFeasibleNodesAndTheNextStartsWhereItStopped() {
+        let f = Framework.defaultProfile()
+        f.explain = true
+        let nodes = (0..<200).map { NodeInfo(node: Node.make("n\($0)", cpu: 4000, memory: 8 << 30)) }
+        let pod = Pod.make("p").requests(cpu: 100, memory: 1 << 20)
+        let first = f.schedule(pod, nodes: nodes) { 0 }
+        // 200 nodes: 50% - 200/125 = 49% of 200 = 98, raised to the minimum of 100.
+        #expect(first.nodes.filter(\.examined).map(\.node) == (0..<100).map { "n\($0)" })
+        #expect(f.nextStartNodeIndex == 100)
+        let second = f.schedule(pod, nodes: nodes) { 0 }
+        #expect(second.nodes.filter(\.examined).map(\.node) == (100..<200).map { "n\($0)" })
+        #expect(f.nextStartNodeIndex == 0)
+        // Unexamined nodes carry no verdicts; examined ones show every filter that ran.
+        #expect(first.nodes[150].filters.isEmpty)
+        #expect(first.nodes[0].filters.map(\.plugin) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit"])
+        #expect(first.nodes[0].filters.allSatisfy { $0.status == .success })
+    }
+
+    @Test func withAHundredPercentEveryNodeIsExamined() {
+        let f = Framework.defaultProfile()
+        f.percentageOfNodesToScore = 100
+        let nodes = (0..<300).map { NodeInfo(node: Node.make("n\($0)", cpu: 4000, memory: 8 << 30)) }
+        let r = f.schedule(Pod.make("p").requests(cpu: 100), nodes: nodes) { 0 }
+        #expect(r.nodes.allSatisfy { $0.examined })
+        #expect(r.nodes.allSatisfy { !$0.scores.isEmpty })
+    }
+
+    @Test func aSearchWithoutEnoughFeasibleNodesExaminesThemAll() {
+        let f = Framework.defaultProfile()
+        // Only the last 10 of 300 nodes have room.
+        let nodes = (0..<300).map { i in NodeInfo(node: Node.make("n\(i)", cpu: i >= 290 ? 4000 : 100, memory: 8 << 30)) }
+        let r = f.schedule(Pod.make("p").requests(cpu: 1000), nodes: nodes) { 0 }
+        #expect(r.nodes.allSatisfy { $0.examined })
+        #expect(r.node.map { $0.hasPrefix("n29") } == true)
+        #expect(r.nodes.filter { $0.failure == nil }.count == 10)
+    }
+
+    @Test func aSingleFeasibleNodeIsChosenWithoutScoring() {
+        let f = Framework.defaultProfile()
+        let nodes = [NodeInfo(node: Node.make("small", cpu: 100, memory: 8 << 30)), NodeInfo(node: Node.make("big", cpu: 4000, memory: 8 << 30))]
+        let r = f.schedule(Pod.make("p").requests(cpu: 1000), nodes: nodes) { 0 }
+        #expect(r.node == "big")
+        #expect(r.nodes.allSatisfy { $0.scores.isEmpty })
+    }
+}

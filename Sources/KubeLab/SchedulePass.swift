@@ -111,19 +111,26 @@ public struct SchedulePass {
         run(luas: lua.map { [$0] } ?? [], seed: seed)
     }
 
-    /// Runs the pass with Lua plugin adapters the caller keeps.
-    public func run(luas: [LuaSchedulerPlugin], seed: UInt64) -> Output {
-        let framework = luas.isEmpty ? Framework.defaultProfile() : Framework.profile(with: luas)
+    /// Schedules every pod and returns each cycle's result, in scheduling order.
+    func cycles(luas: [LuaSchedulerPlugin], seed: UInt64, explain: Bool = false,
+                percentageOfNodesToScore: Int = 0) -> [(key: String, result: Framework.Result)] {
         // A plugin switched off during the pass leaves pods its failures rejected; the pass
         // then runs again from the start without it (same seed), so the placements are
         // those of the rest of the profile.
-        var results: [(key: String, result: Framework.Result)] = []
-        var disabled = -1
-        while disabled != framework.disabledPlugins {
-            disabled = framework.disabledPlugins
+        while true {
+            let framework = luas.isEmpty ? Framework.defaultProfile() : Framework.profile(with: luas)
+            framework.explain = explain
+            framework.percentageOfNodesToScore = percentageOfNodesToScore
+            let before = framework.disabledPlugins
             let random = RandomStreams(seed: seed)
-            results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
+            let results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
+            if framework.disabledPlugins == before { return results }
         }
+    }
+
+    /// Runs the pass with Lua plugin adapters the caller keeps.
+    public func run(luas: [LuaSchedulerPlugin], seed: UInt64) -> Output {
+        let results = cycles(luas: luas, seed: seed)
         var placements: [String: String?] = [:]
         var unschedulable: [String: String] = [:]
         var byNode: [String: [Pod]] = [:]
@@ -145,5 +152,80 @@ public struct SchedulePass {
         return Output(placements: placements, unschedulable: unschedulable, order: results.map(\.key), nodes: use,
                       scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"),
                       plugin_failures: luas.flatMap(\.failures), skipped: skipped)
+    }
+}
+
+/// `kubelab schedule --explain`: per pod, every node's filter verdicts and scores.
+public struct Explanation: Codable, Sendable, StableJSON {
+    public struct FilterEntry: Codable, Sendable {
+        public var plugin: String
+        public var status: String
+        public var reasons: [String]
+    }
+
+    public struct ScoreEntry: Codable, Sendable {
+        public var plugin: String
+        public var raw: Int64
+        public var normalized: Int64
+        public var weight: Int64
+    }
+
+    public struct NodeEntry: Codable, Sendable {
+        public var node: String
+        /// False when the search stopped before this node (percentageOfNodesToScore).
+        public var examined: Bool
+        public var filters: [FilterEntry]
+        public var scores: [ScoreEntry]
+        public var total: Int64
+    }
+
+    public struct PodEntry: Codable, Sendable {
+        public var pod: String
+        public var node: String?
+        /// Why the pod was not placed (kube-scheduler's FitError or a Permit denial).
+        public var message: String
+        public var nodes: [NodeEntry]
+
+        enum CodingKeys: String, CodingKey { case pod, node, message, nodes }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(pod, forKey: .pod)
+            try c.encode(node, forKey: .node)  // null when unschedulable
+            try c.encode(message, forKey: .message)
+            try c.encode(nodes, forKey: .nodes)
+        }
+    }
+
+    public struct Stats: Codable, Sendable {
+        public var nodes: Int
+        public var pods: Int
+        public var scheduling_seconds: Double
+        public var pods_per_second: Double
+    }
+
+    public var pods: [PodEntry]
+    public var stats: Stats
+    public var scheduler: String
+    public var plugin_failures: [String]
+}
+
+extension SchedulePass {
+    /// Runs the pass recording every filter verdict and score. `stats.scheduling_seconds`
+    /// is left 0: the caller times the pass.
+    public func explain(luas: [LuaSchedulerPlugin], seed: UInt64, percentageOfNodesToScore: Int = 0) -> Explanation {
+        let results = cycles(luas: luas, seed: seed, explain: true, percentageOfNodesToScore: percentageOfNodesToScore)
+        let pods = results.map { key, r in
+            Explanation.PodEntry(pod: key, node: r.node, message: r.node == nil ? r.message : "", nodes: r.nodes.map { n in
+                Explanation.NodeEntry(
+                    node: n.node, examined: n.examined,
+                    filters: n.filters.map { Explanation.FilterEntry(plugin: $0.plugin, status: $0.status.rawValue, reasons: $0.reasons) },
+                    scores: n.scores.map { Explanation.ScoreEntry(plugin: $0.plugin, raw: $0.raw, normalized: $0.normalized, weight: $0.weight) },
+                    total: n.total)
+            })
+        }
+        return Explanation(pods: pods, stats: .init(nodes: nodes.count, pods: results.count, scheduling_seconds: 0, pods_per_second: 0),
+                           scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"),
+                           plugin_failures: luas.flatMap(\.failures))
     }
 }

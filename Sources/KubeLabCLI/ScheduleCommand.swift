@@ -26,6 +26,12 @@ struct Schedule: ParsableCommand {
     @Flag(help: "Write JSON to stdout instead of a table.")
     var json = false
 
+    @Flag(help: "Explain each placement: every node's filter verdicts, raw and normalized scores, weights and totals.")
+    var explain = false
+
+    @Option(help: "kube-scheduler's percentageOfNodesToScore: 0 adapts to the cluster size, 100 examines every node.")
+    var percentageOfNodesToScore: Int = 0
+
     func run() throws {
         var pass = SchedulePass()
         let nodesText = try readText(nodes), podsText = try readText(pods)
@@ -37,6 +43,22 @@ struct Schedule: ParsableCommand {
         let lua = try plugin.map { try loadPlugin($0, seed: seed, limits: limits) }
         for p in lua where p.kind != .scheduler {
             throw Failure(Exit.badInput, "\(p.file): --plugin wants a scheduler plugin, but this one is a \(p.kind.rawValue) plugin")
+        }
+        guard (0...100).contains(percentageOfNodesToScore) else {
+            throw Failure(Exit.badInput, "--percentage-of-nodes-to-score: expected 0 to 100, got \(percentageOfNodesToScore)")
+        }
+        if explain {
+            let adapters = lua.map(LuaSchedulerPlugin.init)
+            let clock = ContinuousClock()
+            let started = clock.now
+            var e = pass.explain(luas: adapters, seed: seed, percentageOfNodesToScore: percentageOfNodesToScore)
+            let elapsed = clock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            e.stats.scheduling_seconds = seconds
+            e.stats.pods_per_second = seconds > 0 ? Double(e.stats.pods) / seconds : 0
+            if json { print(e.json(), terminator: "") } else { print(ExplainText.render(e), terminator: "") }
+            for f in e.plugin_failures.prefix(5) { FileHandle.standardError.write(Data("kubelab: plugin error: \(f)\n".utf8)) }
+            return
         }
         let out = pass.run(plugins: lua, seed: seed)
         if json { print(out.json(), terminator: ""); return }
@@ -57,5 +79,60 @@ struct Schedule: ParsableCommand {
         }
         if !out.skipped.isEmpty { print("\nskipped (not scheduled): \(out.skipped.joined(separator: ", "))") }
         for f in out.plugin_failures.prefix(5) { FileHandle.standardError.write(Data("kubelab: plugin error: \(f)\n".utf8)) }
+    }
+}
+
+/// The text form of `kubelab schedule --explain`.
+enum ExplainText {
+    static func render(_ e: Explanation) -> String {
+        var out = "scheduler: \(e.scheduler)\n"
+        for p in e.pods {
+            out += "\n\(p.pod) " + (p.node.map { "-> \($0)" } ?? "unschedulable: \(p.message)") + "\n"
+            let plugins = uniqueScorePlugins(p.nodes)
+            var rows: [[String]] = [["", "NODE", "FILTERS"] + plugins + ["TOTAL"]]
+            let ordered = p.nodes.enumerated().sorted { a, b in
+                func rank(_ n: Explanation.NodeEntry) -> Int {
+                    n.node == p.node ? 0 : !n.examined ? 3 : n.filters.allSatisfy { $0.status == "Success" || $0.status == "Skip" } ? 1 : 2
+                }
+                let ra = rank(a.element), rb = rank(b.element)
+                if ra != rb { return ra < rb }
+                if a.element.total != b.element.total { return a.element.total > b.element.total }
+                return a.offset < b.offset
+            }.map(\.element)
+            for n in ordered {
+                let mark = n.node == p.node ? "*" : ""
+                guard n.examined else {
+                    rows.append([mark, n.node, "(not examined: percentageOfNodesToScore)"] + plugins.map { _ in "" } + [""])
+                    continue
+                }
+                let failed = n.filters.first { $0.status != "Success" && $0.status != "Skip" }
+                let verdict = failed.map { "\($0.plugin): \($0.reasons.joined(separator: ", "))" } ?? "ok"
+                let cells = plugins.map { name -> String in
+                    guard let s = n.scores.first(where: { $0.plugin == name }) else { return "" }
+                    var c = s.raw == s.normalized ? "\(s.raw)" : "\(s.raw)->\(s.normalized)"
+                    if s.weight != 1 { c += " x\(s.weight)" }
+                    return c
+                }
+                rows.append([mark, n.node, verdict] + cells + [failed == nil && !n.scores.isEmpty ? "\(n.total)" : ""])
+            }
+            out += table(rows)
+        }
+        out += String(format: "\n%d pods on %d nodes in %.3fs (%.0f pods/s)\n", e.stats.pods, e.stats.nodes,
+                      e.stats.scheduling_seconds, e.stats.pods_per_second)
+        return out
+    }
+
+    static func uniqueScorePlugins(_ nodes: [Explanation.NodeEntry]) -> [String] {
+        var seen: [String] = []
+        for n in nodes { for s in n.scores where !seen.contains(s.plugin) { seen.append(s.plugin) } }
+        return seen
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { r in
+            "  " + r.enumerated().map { c, v in c == r.count - 1 ? v : v.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
+                .joined(separator: " ").replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression)
+        }.joined(separator: "\n") + "\n"
     }
 }

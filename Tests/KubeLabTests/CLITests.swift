@@ -208,6 +208,76 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
                            contains: "settings.lua_run_instructions: expected a whole number of at least 1000, got '1.5'")
     }
 
+    @Test func explainShowsEveryNodesVerdictsAndScores() throws {
+        let nodes = """
+        apiVersion: v1
+        kind: Node
+        metadata: { name: a }
+        status: { capacity: { cpu: "2", memory: 4Gi } }
+        ---
+        apiVersion: v1
+        kind: Node
+        metadata: { name: b }
+        spec: { taints: [ { key: dedicated, value: gpu, effect: NoSchedule } ] }
+        status: { capacity: { cpu: "8", memory: 16Gi } }
+        ---
+        apiVersion: v1
+        kind: Node
+        metadata: { name: c }
+        status: { capacity: { cpu: "4", memory: 8Gi } }
+        """
+        let weighted = "return { name = 'flat', weight = 3, score = function(pod, node) return 10 end }\n"
+        let dir = try tempDir(["nodes.yaml": nodes, "pods.yaml": goodPods, "flat.lua": weighted])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--explain", "--json",
+                             "--plugin", "plugins/schedulers/binpack.lua", "--plugin", "\(dir)/flat.lua"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let pods = try #require(j["pods"] as? [[String: Any]])
+        #expect(pods.count == 1)
+        #expect(pods[0]["pod"] as? String == "default/web")
+        #expect(pods[0]["node"] as? String == "a")
+        let byNode = Dictionary(uniqueKeysWithValues: try #require(pods[0]["nodes"] as? [[String: Any]]).map { ($0["node"] as? String ?? "", $0) })
+        let b = try #require(byNode["b"])
+        let bFilters = try #require(b["filters"] as? [[String: Any]])
+        #expect(bFilters.last?["plugin"] as? String == "TaintToleration")
+        #expect(bFilters.last?["status"] as? String == "UnschedulableAndUnresolvable")
+        #expect((bFilters.last?["reasons"] as? [String])?.first?.contains("untolerated taint") == true)
+        #expect((b["scores"] as? [Any])?.isEmpty == true)
+        let a = try #require(byNode["a"])
+        let scores = try #require(a["scores"] as? [[String: Any]])
+        #expect(scores.map { $0["plugin"] as? String } == ["binpack", "flat"])
+        // binpack: cpu (0 + 500m) * 100 / 2000m = 25, memory 0, averaged: 12; flat: 10 with weight 3.
+        #expect(scores[0]["raw"] as? Int == 12 && scores[0]["normalized"] as? Int == 12 && scores[0]["weight"] as? Int == 1)
+        #expect(scores[1]["raw"] as? Int == 10 && scores[1]["weight"] as? Int == 3)
+        #expect(a["total"] as? Int == 12 + 30)
+        #expect(a["examined"] as? Bool == true)
+        let stats = try #require(j["stats"] as? [String: Any])
+        #expect(stats["nodes"] as? Int == 3 && stats["pods"] as? Int == 1)
+        #expect((stats["scheduling_seconds"] as? Double ?? -1) >= 0 && stats["pods_per_second"] != nil)
+        let text = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--explain",
+                                "--plugin", "plugins/schedulers/binpack.lua", "--plugin", "\(dir)/flat.lua"])
+        #expect(text.stdout.contains("default/web -> a"))
+        #expect(text.stdout.range(of: #"\* a +ok +12 +10 x3 +42"#, options: .regularExpression) != nil, "\(text.stdout)")
+        #expect(text.stdout.contains("TaintToleration: node(s) had untolerated taint"))
+    }
+
+    @Test func explainSaysWhichNodesWereNotExamined() throws {
+        let many = (1...150).map { goodNodes.replacingOccurrences(of: "node-1", with: "node-\(String(format: "%03d", $0))") }.joined(separator: "\n---\n")
+        let dir = try tempDir(["nodes.yaml": many, "pods.yaml": goodPods])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--explain", "--json"])
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let nodes = try #require((j["pods"] as? [[String: Any]])?.first?["nodes"] as? [[String: Any]])
+        // 150 nodes: the adaptive percentage asks for 100 feasible nodes, so 50 are not examined.
+        #expect(nodes.filter { $0["examined"] as? Bool == false }.count == 50)
+        let all = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--explain", "--json",
+                               "--percentage-of-nodes-to-score", "100"])
+        let j2 = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])
+        let nodes2 = try #require((j2["pods"] as? [[String: Any]])?.first?["nodes"] as? [[String: Any]])
+        #expect(nodes2.allSatisfy { $0["examined"] as? Bool == true })
+        expectCleanFailure(try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml",
+                                        "--percentage-of-nodes-to-score", "150"]), code: 2, contains: "expected 0 to 100")
+    }
+
     @Test func scheduleJsonContract() throws {
         let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": goodPods + "\n---\n" + goodPods.replacingOccurrences(of: "name: web", with: "name: big").replacingOccurrences(of: "500m", with: "\"64\"")])
         let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json"])

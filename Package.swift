@@ -34,7 +34,10 @@ let package = Package(
         .target(name: "KubeAPI", dependencies: ["SimCore", "Yams"]),
         .target(name: "KubeStore", dependencies: ["SimCore", "KubeAPI"]),
         .target(name: "KubeAPIServer", dependencies: ["KubeStore"]),
-        .target(name: "KubeScheduler", dependencies: ["KubeAPIServer"]),
+        .target(
+            name: "KubeScheduler",
+            dependencies: ["KubeAPIServer", .product(name: "HeapModule", package: "swift-collections")]
+        ),
         .target(name: "KubeControllers", dependencies: ["KubeAPIServer"]),
         .target(name: "KubeNode", dependencies: ["KubeAPIServer"]),
         .target(name: "LuaPlugins", dependencies: ["LuaHost", "KubeScheduler", "KubeControllers"]),

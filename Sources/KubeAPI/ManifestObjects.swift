@@ -251,7 +251,8 @@ struct ObjectDecoder {
             }
             for item in try status.items("images") {
                 let image = try r.mapping(item.node, item.path)
-                if let first = try image.stringList("names").first { n.status.images.append(first) }
+                let size = try image.int64("sizeBytes", in: 0...Int64.max) ?? 0
+                n.status.containerImages.append(ContainerImage(names: try image.stringList("names"), sizeBytes: size))
             }
         }
         return n

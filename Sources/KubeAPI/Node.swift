@@ -30,9 +30,32 @@ public struct NodeStatus: Equatable, Sendable {
     /// What pods may request; defaults to capacity.
     public var allocatable: ResourceList = [:]
     public var conditions: [NodeCondition] = []
-    /// Image names present on the node.
-    public var images: [String] = []
+    /// The images present on the node, as the kubelet reports them in `status.images`
+    /// (each with all its names and its size). ImageLocality scores with these.
+    public var containerImages: [ContainerImage] = []
     public init() {}
+
+    /// The first name of every image that has one, in the order reported: the short
+    /// list that Lua node views expose as `images`.
+    ///
+    /// Setting it replaces `containerImages` with one image per name, of unknown size (0).
+    public var images: [String] {
+        get { containerImages.compactMap(\.names.first) }
+        set { containerImages = newValue.map { ContainerImage(names: [$0]) } }
+    }
+}
+
+/// An image on a node (core/v1 ContainerImage): every name it is known by
+/// (`repo:tag`, `repo@sha256:...`) and its size.
+public struct ContainerImage: Equatable, Sendable {
+    /// The names of the image; the kubelet lists tags and digests.
+    public var names: [String]
+    /// The size in bytes; 0 when not reported.
+    public var sizeBytes: Int64
+
+    public init(names: [String], sizeBytes: Int64 = 0) {
+        self.names = names; self.sizeBytes = sizeBytes
+    }
 }
 
 /// A node (core/v1).

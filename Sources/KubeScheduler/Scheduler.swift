@@ -2,6 +2,7 @@ public import SimCore
 public import KubeAPI
 public import KubeStore
 public import KubeAPIServer
+import HeapModule
 
 /// Settings of the scheduler component.
 public struct SchedulerSettings: Sendable {
@@ -27,9 +28,16 @@ public final class Scheduler {
     private var nodeNames: [String] = []
     /// Where the cache believes each pod runs ("ns/name" -> node).
     private var assigned: [String: String] = [:]
-    /// Pods waiting to be scheduled: key -> (pod, queued order).
-    private var active: [String: (pod: Pod, order: UInt64)] = [:]
+    /// activeQ: a heap in the profile's QueueSort order. Entries are removed lazily: an
+    /// entry counts only while `activeOrder[key]` still names it.
+    private var activeHeap = Heap<QueuedPod>()
+    private var activeOrder: [String: UInt64] = [:]
+    /// backoffQ: pods waiting out their backoff, with the timer that moves them to activeQ.
+    private var backingOff: [String: EventID] = [:]
+    /// unschedulablePods: pods no node fitted, until a cluster event may help them.
     private var unschedulable: [String: Pod] = [:]
+    /// When each pod's last scheduling attempt ended, for its backoff.
+    private var lastAttempt: [String: SimTime] = [:]
     /// Every unbound pod this scheduler serves, latest version ("ns/name" -> pod).
     private var waiting: [String: Pod] = [:]
     private var attempts: [String: Int] = [:]
@@ -77,12 +85,12 @@ public final class Scheduler {
         let k = key(p)
         if e.type == .deleted || p.isTerminal {
             forget(k)
-            active[k] = nil; unschedulable[k] = nil; attempts[k] = nil; waiting[k] = nil
+            dequeue(k)
             if e.type == .deleted { moveAllToActive() }
             return
         }
         if !p.spec.nodeName.isEmpty {
-            active[k] = nil; unschedulable[k] = nil; attempts[k] = nil; waiting[k] = nil
+            dequeue(k)
             if assigned[k] != p.spec.nodeName {
                 forget(k)
                 if nodes[p.spec.nodeName] != nil {
@@ -93,12 +101,18 @@ public final class Scheduler {
             return
         }
         guard p.spec.schedulerName == settings.schedulerName, !p.isTerminating else {
-            active[k] = nil; unschedulable[k] = nil; waiting[k] = nil
+            dequeue(k)
             return
         }
         waiting[k] = p
         if unschedulable[k] != nil { unschedulable[k] = p; return }
-        if active[k] == nil { enqueue(p) }
+        if activeOrder[k] == nil && backingOff[k] == nil { enqueue(p) }
+    }
+
+    /// Takes a pod out of every queue (bound, deleted, or no longer ours).
+    private func dequeue(_ k: String) {
+        activeOrder[k] = nil; unschedulable[k] = nil; attempts[k] = nil; waiting[k] = nil; lastAttempt[k] = nil
+        if let t = backingOff.removeValue(forKey: k) { sim.cancel(t) }
     }
 
     private func forget(_ k: String) {
@@ -109,8 +123,22 @@ public final class Scheduler {
 
     private func enqueue(_ p: Pod) {
         order += 1
-        active[key(p)] = (p, order)
+        let k = key(p)
+        activeOrder[k] = order
+        activeHeap.insert(QueuedPod(key: k, pod: p, order: order, framework: framework))
         scheduleCycle()
+    }
+
+    /// A pod of activeQ; the heap orders by the profile's QueueSort, then queue order.
+    struct QueuedPod: Comparable {
+        let key: String
+        let pod: Pod
+        let order: UInt64
+        unowned let framework: Framework
+        static func < (a: QueuedPod, b: QueuedPod) -> Bool {
+            a.framework.queuedBefore(a.pod, b.pod, aFirst: a.order < b.order)
+        }
+        static func == (a: QueuedPod, b: QueuedPod) -> Bool { a.order == b.order }
     }
 
     private func scheduleCycle() {
@@ -122,17 +150,18 @@ public final class Scheduler {
         }
     }
 
-    /// The profile's QueueSort (PrioritySort by default) over the active queue; pods it
-    /// ranks equal keep the order they entered the queue.
+    /// The head of activeQ: the profile's QueueSort (PrioritySort by default); pods it ranks
+    /// equal keep the order they entered the queue.
     private func popNext() -> Pod? {
-        let entries = active.sorted { $0.value.order < $1.value.order }
-        guard var best = entries.first else { return nil }
-        for e in entries.dropFirst() where framework.queuedBefore(e.value.pod, best.value.pod, aFirst: false) {
-            best = e
+        while let top = activeHeap.popMin() {
+            guard activeOrder[top.key] == top.order else { continue }
+            activeOrder[top.key] = nil
+            return top.pod
         }
-        active[best.key] = nil
-        return best.value.pod
+        return nil
     }
+
+    private var hasActive: Bool { !activeOrder.isEmpty }
 
     private func runCycle() {
         guard running, let queued = popNext() else { return }
@@ -154,6 +183,7 @@ public final class Scheduler {
                 assigned[k] = target
                 attempts[k] = nil
                 waiting[k] = nil
+                lastAttempt[k] = nil
                 let score = result.nodes.first { $0.node == target }?.total ?? 0
                 sim.record("scheduler", "bound \(k) to \(target) (score \(score))")
                 client.recordEvent(about: .pod(pod), reason: "Scheduled",
@@ -170,32 +200,54 @@ public final class Scheduler {
                 client.recordEvent(about: .pod(pod), type: "Warning", reason: "FailedScheduling", message: msg)
             }
             attempts[k, default: 0] += 1
+            lastAttempt[k] = sim.now
             unschedulable[k] = pod
         }
-        if !active.isEmpty { scheduleCycle() }
+        if hasActive { scheduleCycle() }
     }
 
+    /// kube-scheduler's backoff for a pod that has failed `attempts` times: 1s doubling
+    /// per attempt, at most 10s (the settings).
+    public func backoff(attempts: Int) -> SimDuration {
+        var d = settings.initialBackoff
+        var i = 1
+        while i < attempts {
+            if d.nanoseconds > settings.maxBackoff.nanoseconds - d.nanoseconds { return settings.maxBackoff }
+            d = d + d
+            i += 1
+        }
+        return min(d, settings.maxBackoff)
+    }
+
+    /// A pod that failed with an error (a binding that failed) goes to backoffQ at once.
     private func retryLater(_ pod: Pod) {
         let k = key(pod)
-        let n = attempts[k, default: 0]
-        attempts[k] = n + 1
-        var delay = settings.initialBackoff
-        for _ in 0..<min(n, 10) where delay < settings.maxBackoff { delay = delay * 2 }
-        if delay > settings.maxBackoff { delay = settings.maxBackoff }
-        sim.schedule(after: delay) { [weak self] in
-            guard let self, self.running, self.active[k] == nil, self.unschedulable[k] == nil,
-                  let latest = self.waiting[k] else { return }
+        attempts[k, default: 0] += 1
+        lastAttempt[k] = sim.now
+        toActiveOrBackoff(k)
+    }
+
+    /// Moves a pod to activeQ when its backoff (from its last attempt) is over, otherwise to
+    /// backoffQ until then.
+    private func toActiveOrBackoff(_ k: String) {
+        guard let pod = waiting[k], activeOrder[k] == nil, backingOff[k] == nil else { return }
+        let due = (lastAttempt[k] ?? sim.now) + backoff(attempts: max(1, attempts[k] ?? 1))
+        if due <= sim.now { enqueue(pod); return }
+        backingOff[k] = sim.schedule(at: due) { [weak self] in
+            guard let self, self.running else { return }
+            self.backingOff[k] = nil
+            guard let latest = self.waiting[k], self.unschedulable[k] == nil else { return }
             self.enqueue(latest)
         }
     }
 
-    /// A cluster event that may help: every unschedulable pod goes back to the active
-    /// queue after its backoff.
+    /// A cluster event that may help: every unschedulable pod moves to activeQ, or to
+    /// backoffQ while its backoff lasts.
     private func moveAllToActive() {
         guard !unschedulable.isEmpty else { return }
-        let pods = unschedulable.keys.sorted().compactMap { unschedulable[$0] }
+        let keys = unschedulable.keys.sorted()
         unschedulable = [:]
-        for p in pods { retryLater(p) }
+        for k in keys { toActiveOrBackoff(k) }
     }
 
     private func scheduleFlush() {

@@ -74,6 +74,37 @@ struct ScenarioTests {
         #expect(r.plugin_failures.contains { $0.hasPrefix("loop-filter.lua: switched off after 10 failures in a row") })
     }
 
+    /// kube-scheduler's queues: a pod that fits nowhere waits as unschedulable; adding a
+    /// node moves it back to activeQ (its 1s backoff is long over) and it is bound at once.
+    @Test func aPodWaitingForRoomIsScheduledSoonAfterANodeIsAdded() throws {
+        let r = try runScenario(source: """
+        return { name = "grow",
+          cluster = { nodes = { { count = 1, cpu = "1", memory = "4Gi" } } },
+          run = function(k)
+            k.create({ apiVersion = "v1", kind = "Pod", metadata = { name = "big" },
+              spec = { containers = { { name = "c", image = "x", resources = { requests = { cpu = "2" } } } } } })
+            k.sleep("2m")
+            k.log("adding a node")
+            k.apply([[
+        apiVersion: v1
+        kind: Node
+        metadata: { name: roomy }
+        status: { capacity: { cpu: "4", memory: 8Gi } }
+        ]])
+            k.wait_until(function() return #k.pods({ node = "roomy" }) == 1 end, "1m", "100ms")
+          end }
+        """)
+        #expect(!r.failed, "\(r.error ?? "")")
+        let unschedulable = try #require(time(r, "scheduler", "default/big is unschedulable"))
+        let added = try #require(time(r, "scenario", "adding a node"))
+        let bound = try #require(time(r, "scheduler", "bound default/big to roomy"))
+        #expect(unschedulable < added)
+        // The node's watch event takes its latency; the pod then goes straight to activeQ.
+        #expect(bound.since(added) < .seconds(1), "\(bound.since(added))")
+        // It was reported unschedulable once, not once per retry.
+        #expect(r.eventLines.filter { $0.message.hasPrefix("default/big is unschedulable") }.count == 1)
+    }
+
     @Test func settingsFromTheCommandLineChangeTheTimings() throws {
         let r = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua",
                                 settings: [("default_toleration_seconds", "30"), ("node_monitor_grace_period", "20s")])

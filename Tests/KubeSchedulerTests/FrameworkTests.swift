@@ -1,5 +1,7 @@
 import Testing
+import SimCore
 import KubeAPI
+import KubeAPIServer
 import KubeScheduler
 
 struct FrameworkTests {
@@ -55,5 +57,13 @@ struct FrameworkTests {
         let r = f.schedule(Pod.make("p").requests(cpu: 1000), nodes: nodes) { 0 }
         #expect(r.node == "big")
         #expect(r.nodes.allSatisfy { $0.scores.isEmpty })
+    }
+
+    /// kube-scheduler's calculateBackoffDuration with podInitialBackoffSeconds 1 and
+    /// podMaxBackoffSeconds 10.
+    @Test func backoffDoublesFromOneSecondToTen() {
+        let server = APIServer(sim: Simulation(seed: 1), settings: .init())
+        let s = Scheduler(server: server, framework: .defaultProfile())
+        #expect((1...7).map { s.backoff(attempts: $0).nanoseconds / 1_000_000_000 } == [1, 2, 4, 8, 10, 10, 10])
     }
 }

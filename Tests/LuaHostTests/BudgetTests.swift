@@ -6,23 +6,21 @@ extension LuaHostSuite {
         @Test func infiniteLoopAtTopLevel() throws {
             let state = try LuaState()
             var error: LuaError?
-            let elapsed = seconds { error = luaError { try Fixture.load("loop_toplevel.lua", into: state) } }
+            _ = seconds { error = luaError { try Fixture.load("loop_toplevel.lua", into: state) } }
             #expect(error?.kind == .budget)
             #expect(error?.message.hasPrefix("plugins/loop_toplevel.lua:") == true)
             #expect(error?.message.hasSuffix("instruction budget exceeded (50000000 instructions)") == true)
             #expect(error?.chunk == "plugins/loop_toplevel.lua")
             #expect([2, 3, 4].contains(error?.line ?? 0))
-            #expect(elapsed < 5)
         }
 
         @Test func infiniteLoopInACalledFunction() throws {
             let state = try LuaState()
             let f = try functionRef(Fixture.load("loop_function.lua", into: state).first)
             var error: LuaError?
-            let elapsed = seconds { error = luaError { try state.call(f, []) } }
+            _ = seconds { error = luaError { try state.call(f, []) } }
             #expect(error?.kind == .budget)
             #expect(error?.chunk == "plugins/loop_function.lua")
-            #expect(elapsed < 5)
             // the budget is reset for the next call, and the state still works
             let ok = try luaFunction(state, "return function() local s = 0 for i = 1, 1000 do s = s + i end return s end")
             #expect(try state.call(ok, []) == [.integer(500500)])
@@ -32,18 +30,16 @@ extension LuaHostSuite {
             let state = try LuaState()
             let f = try functionRef(Fixture.load("loop_coroutine.lua", into: state).first)
             var error: LuaError?
-            let elapsed = seconds { error = luaError { try state.call(f, []) } }
+            _ = seconds { error = luaError { try state.call(f, []) } }
             #expect(error?.kind == .budget)
-            #expect(elapsed < 5)
         }
 
         @Test func pcallCannotSwallowTheBudget() throws {
             let state = try LuaState()
             var error: LuaError?
-            let elapsed = seconds { error = luaError { try Fixture.load("loop_pcall.lua", into: state) } }
+            _ = seconds { error = luaError { try Fixture.load("loop_pcall.lua", into: state) } }
             #expect(error?.kind == .budget)
             #expect(error?.message.contains("instruction budget exceeded") == true)
-            #expect(elapsed < 5)
         }
 
         @Test func smallBudgetsAreExact() throws {

@@ -59,10 +59,9 @@ extension LuaHostSuite {
             let spinner = state.newThread(try luaFunction(state, "return function() coroutine.yield() while true do end end"))
             _ = try spinner.resume([])
             var error: LuaError?
-            let elapsed = seconds { error = luaError { try spinner.resume([]) } }
+            _ = seconds { error = luaError { try spinner.resume([]) } }
             #expect(error?.kind == .budget)
             #expect(spinner.isFinished)
-            #expect(elapsed < 5)
             // other threads and the state survive
             #expect(try thread.resume([]) == .yielded(["tick"]))
         }

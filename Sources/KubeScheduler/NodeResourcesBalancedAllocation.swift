@@ -1,0 +1,101 @@
+public import KubeAPI
+
+/// NodeResourcesBalancedAllocation, kube-scheduler's v1.35 formula (Score only, no
+/// NormalizeScore): prefers nodes whose resources would be used in balanced fractions
+/// once the pod is placed.
+///
+/// For each configured resource with allocatable a > 0 (a scalar resource such as
+/// `nvidia.com/gpu` only when the pod requests it), the fraction f = min(r / a, 1) in
+/// Double, with r = the node's requested + the pod's request, both **real** requests (no
+/// 100m / 200Mi defaults). std = 0 for fewer than two fractions, |f1 − f2| / 2 for two, the
+/// population standard deviation for more. score = truncate((1 − std) · 100).
+///
+/// A pod that requests nothing of the configured resources is skipped: `preScore` returns
+/// Skip, and `score` returns 0 with a Skip status, so the plugin adds the same 0 to every
+/// node and does not change the choice (kube-scheduler does not run the plugin for it).
+public final class NodeResourcesBalancedAllocation: ScorePlugin {
+    public let name = "NodeResourcesBalancedAllocation"
+
+    /// The balanced resources, in order. kube-scheduler's configuration carries weights
+    /// (validated to be 1) but the formula ignores them, and so does this plugin.
+    public let resources: [(name: String, weight: Int64)]
+
+    /// - Parameter resources: NodeResourcesBalancedAllocationArgs.resources; cpu and memory
+    ///   by default. Weights are ignored.
+    public init(resources: [(name: String, weight: Int64)] = [("cpu", 1), ("memory", 1)]) {
+        self.resources = resources
+    }
+
+    /// The pod's real request for each configured resource, in order (cpu in millicores).
+    private func podRequests(_ state: CycleState, _ pod: Pod) -> [Int64] {
+        let key = "PreScore" + name
+        if let r = state[key] as? [Int64] { return r }
+        let total = PodRequests.of(pod)
+        let r = resources.map { total[$0.name] }
+        state[key] = r
+        return r
+    }
+
+    /// kube-scheduler's PreScore.
+    ///
+    /// - Returns: Skip when the pod's real request is 0 for every configured resource
+    ///   (a best-effort pod: the plugin does not score it); otherwise Success, with the
+    ///   pod's requests kept in `state` for `score`.
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
+        podRequests(state, pod).allSatisfy { $0 == 0 } ? Status(.skip, plugin: name) : .success
+    }
+
+    public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
+        let requests = podRequests(state, pod)
+        if requests.allSatisfy({ $0 == 0 }) { return (0, Status(.skip, plugin: name)) }
+        var fractions: [Double] = []
+        var total = 0.0
+        for (i, res) in resources.enumerated() {
+            let ar = Self.allocatableAndRequested(node, res.name, podRequest: requests[i])
+            guard let ar, ar.allocatable != 0 else { continue }
+            let fraction = min(Double(ar.requested) / Double(ar.allocatable), 1)
+            total += fraction
+            fractions.append(fraction)
+        }
+        var std = 0.0
+        if fractions.count == 2 {
+            std = abs((fractions[0] - fractions[1]) / 2)
+        } else if fractions.count > 2 {
+            let mean = total / Double(fractions.count)
+            var sum = 0.0
+            for f in fractions { sum = sum + (f - mean) * (f - mean) }
+            std = (sum / Double(fractions.count)).squareRoot()
+        }
+        return (Int64((1 - std) * Double(maxNodeScore)), .success)
+    }
+
+    /// kube-scheduler's `calculateResourceAllocatableRequest` with real requests: the node's
+    /// allocatable and the node's requested + the pod's request, or nil when the resource
+    /// does not take part (a scalar resource the pod does not request, or a name that is
+    /// neither cpu, memory, ephemeral-storage nor a scalar resource).
+    static func allocatableAndRequested(_ node: NodeInfo, _ resource: String, podRequest: Int64)
+        -> (allocatable: Int64, requested: Int64)? {
+        let isScalar = ResourceName.isScalar(resource)
+        if podRequest == 0 && isScalar { return nil }
+        switch resource {
+        case "cpu", "memory", "ephemeral-storage":
+            return (node.allocatable[resource], node.requested[resource] + podRequest)
+        default:
+            guard isScalar, let alloc = node.allocatable.scalar[resource] else { return nil }
+            return (alloc, node.requested[resource] + podRequest)
+        }
+    }
+}
+
+/// Classification of resource names (k8s.io/api/core/v1/helper).
+enum ResourceName {
+    /// `IsScalarResourceName`: an extended resource (a domain-prefixed name outside
+    /// `kubernetes.io`, not starting with `requests.`), a `kubernetes.io/`-prefixed native
+    /// resource, `hugepages-*` or `attachable-volumes-*`. kube-scheduler also requires an
+    /// extended name to be a qualified name; kubelab does not check that.
+    static func isScalar(_ name: String) -> Bool {
+        if name.hasPrefix("hugepages-") || name.hasPrefix("attachable-volumes-") { return true }
+        if name.contains("kubernetes.io/") { return true }
+        return name.contains("/") && !name.hasPrefix("requests.")
+    }
+}

@@ -25,14 +25,24 @@ public final class Framework {
     }
 
     /// The built-in filters every profile keeps (kube-scheduler's defaults that decide
-    /// feasibility).
+    /// feasibility), in kube-scheduler's order.
     public static func defaultFilters() -> [any FilterPlugin] {
-        [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinityFilter(), NodeResourcesFit()]
+        [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinityFilter(), NodePorts(), NodeResourcesFit()]
     }
 
-    /// kube-scheduler's default profile, reduced to the built-ins kubelab has so far.
+    /// kube-scheduler's default profile, reduced to the built-ins kubelab has so far: the
+    /// default filters, and the scores with their default weights (TaintToleration 3,
+    /// NodeAffinity 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1,
+    /// ImageLocality 1). One plugin object serves every extension point it implements.
     public static func defaultProfile() -> Framework {
-        Framework(filters: defaultFilters(), scores: [(NodeResourcesFit(), 1)])
+        let filters = defaultFilters()
+        func plugin<T>(_ type: T.Type) -> T? { filters.lazy.compactMap { $0 as? T }.first }
+        let taints = plugin(TaintToleration.self) ?? TaintToleration()
+        let affinity = plugin(NodeAffinityFilter.self) ?? NodeAffinityFilter()
+        let fit = plugin(NodeResourcesFit.self) ?? NodeResourcesFit()
+        return Framework(filters: filters, scores: [
+            (taints, 3), (affinity, 2), (fit, 1), (NodeResourcesBalancedAllocation(), 1), (ImageLocality(), 1),
+        ])
     }
 
     /// One node's score from one plugin.
@@ -142,6 +152,30 @@ public final class Framework {
         var scores = self.scores.filter(\.plugin.isEnabled)
         if scores.isEmpty && !self.scores.isEmpty { scores = fallbackScores }
         var results = nodes.map { NodeResult(node: $0.name, examined: false) }
+        // PreFilter: a Skip skips that plugin's Filter; a rejection rejects every node;
+        // node names narrow the search.
+        var skipped: Set<ObjectIdentifier> = []
+        var allowed: Set<String>?
+        var narrowedBy: [String] = []
+        for f in filters {
+            guard let pre = f as? any PreFilterPlugin else { continue }
+            let (names, st) = pre.runPreFilter(state, pod)
+            if st.code == .skip { skipped.insert(ObjectIdentifier(f)); continue }
+            if !st.isSuccess {
+                var s2 = st
+                if s2.plugin.isEmpty { s2.plugin = f.name }
+                for i in results.indices {
+                    results[i].examined = true
+                    results[i].failure = s2
+                    if explain { results[i].filters = [FilterVerdict(plugin: s2.plugin, status: s2.code, reasons: s2.reasons)] }
+                }
+                return Result(node: nil, nodes: results)
+            }
+            if let names {
+                allowed = allowed.map { $0.intersection(names) } ?? Set(names)
+                narrowedBy.append(f.name)
+            }
+        }
         var feasible: [Int] = []
         let want = Self.feasibleNodesToFind(percentage: percentageOfNodesToScore, nodes: nodes.count)
         let start = nodes.isEmpty ? 0 : nextStartNodeIndex % nodes.count
@@ -151,7 +185,19 @@ public final class Framework {
             processed += 1
             let n = nodes[i]
             var r = NodeResult(node: n.name)
+            if let allowed, !allowed.contains(n.name) {
+                let st = Status(.unschedulableAndUnresolvable, ["node(s) didn't satisfy plugin(s) [\(narrowedBy.joined(separator: " "))]"],
+                                plugin: narrowedBy.first ?? "")
+                r.failure = st
+                if explain { r.filters = [FilterVerdict(plugin: st.plugin, status: st.code, reasons: st.reasons)] }
+                results[i] = r
+                continue
+            }
             for f in filters {
+                if skipped.contains(ObjectIdentifier(f)) {
+                    if explain { r.filters.append(FilterVerdict(plugin: f.name, status: .skip, reasons: [])) }
+                    continue
+                }
                 let s = f.filter(state, pod, n)
                 if explain { r.filters.append(FilterVerdict(plugin: s.plugin.isEmpty ? f.name : s.plugin, status: s.code, reasons: s.reasons)) }
                 if !s.isSuccess {
@@ -169,6 +215,15 @@ public final class Framework {
         // As kube-scheduler: a single feasible node is chosen without scoring.
         if feasible.count == 1 {
             return permit(state, pod, chosen: nodes[feasible[0]].name, results)
+        }
+        // PreScore over the feasible nodes: a Skip leaves the plugin out of this cycle.
+        let feasibleInfos = feasible.map { nodes[$0] }
+        if scores.contains(where: { $0.plugin is ImageLocality }), nodes.contains(where: { !$0.node.status.containerImages.isEmpty }) {
+            state[ImageLocality.stateKey] = ImageStates(nodes)
+        }
+        scores = scores.filter { entry in
+            guard let pre = entry.plugin as? any PreScorePlugin else { return true }
+            return pre.preScore(state, pod, feasibleInfos).code != .skip
         }
         for (plugin, weight) in scores {
             var list: [(node: String, score: Int64)] = []

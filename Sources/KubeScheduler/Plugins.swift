@@ -33,6 +33,33 @@ extension ScorePlugin {
     }
 }
 
+/// PreFilter: runs once per cycle before any Filter. `skip` skips the plugin's Filter for
+/// this cycle; a rejection rejects every node; `nodeNames` narrows the nodes worth
+/// filtering (nil: all).
+public protocol PreFilterPlugin: Plugin {
+    func runPreFilter(_ state: CycleState, _ pod: Pod) -> (nodeNames: [String]?, status: Status)
+}
+
+/// PreScore: runs once per cycle before Score, over the feasible nodes. `skip` leaves the
+/// plugin out of this cycle's scoring.
+public protocol PreScorePlugin: Plugin {
+    func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status
+}
+
+extension NodeAffinityFilter: PreFilterPlugin, PreScorePlugin {
+    public func runPreFilter(_ state: CycleState, _ pod: Pod) -> (nodeNames: [String]?, status: Status) {
+        preFilter(state, pod)
+    }
+}
+
+extension NodePorts: PreFilterPlugin {
+    public func runPreFilter(_ state: CycleState, _ pod: Pod) -> (nodeNames: [String]?, status: Status) {
+        (nil, preFilter(state, pod))
+    }
+}
+
+extension NodeResourcesBalancedAllocation: PreScorePlugin {}
+
 /// QueueSort: the order in which pending pods are scheduled. A profile has at most one.
 public protocol QueueSortPlugin: Plugin {
     /// Whether `a` goes before `b`, or nil when the plugin failed: the default order

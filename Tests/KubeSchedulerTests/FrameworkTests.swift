@@ -28,8 +28,9 @@ struct FrameworkTests {
         #expect(f.nextStartNodeIndex == 0)
         // Unexamined nodes carry no verdicts; examined ones show every filter that ran.
         #expect(first.nodes[150].filters.isEmpty)
-        #expect(first.nodes[0].filters.map(\.plugin) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit"])
-        #expect(first.nodes[0].filters.allSatisfy { $0.status == .success })
+        #expect(first.nodes[0].filters.map(\.plugin) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit"])
+        // NodeAffinity and NodePorts have nothing to check for this pod: PreFilter skipped them.
+        #expect(first.nodes[0].filters.map(\.status) == [.success, .success, .success, .skip, .skip, .success])
     }
 
     @Test func withAHundredPercentEveryNodeIsExamined() {
@@ -65,5 +66,37 @@ struct FrameworkTests {
         let server = APIServer(sim: Simulation(seed: 1), settings: .init())
         let s = Scheduler(server: server, framework: .defaultProfile())
         #expect((1...7).map { s.backoff(attempts: $0).nanoseconds / 1_000_000_000 } == [1, 2, 4, 8, 10, 10, 10])
+    }
+
+    @Test func theDefaultProfileHasKubeSchedulersScoresAndWeights() {
+        let f = Framework.defaultProfile()
+        #expect(f.filters.map(\.name) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit"])
+        #expect(f.scores.map { "\($0.plugin.name)=\($0.weight)" } == [
+            "TaintToleration=3", "NodeAffinity=2", "NodeResourcesFit=1", "NodeResourcesBalancedAllocation=1", "ImageLocality=1",
+        ])
+    }
+
+    @Test func preferNoScheduleTaintsAndPreferredAffinityWeighInTheDefaultProfile() {
+        let f = Framework.defaultProfile()
+        f.explain = true
+        let tainted = Node.make("tainted", cpu: 4000, memory: 8 << 30).taint(Taint(key: "spot", value: "true", effect: .preferNoSchedule))
+        let plain = Node.make("plain", cpu: 4000, memory: 8 << 30)
+        let r = f.schedule(Pod.make("p").requests(cpu: 100), nodes: [NodeInfo(node: tainted), NodeInfo(node: plain)]) { 0 }
+        #expect(r.node == "plain")
+        let taintScores = r.nodes.map { n in n.scores.first { $0.plugin == "TaintToleration" } }
+        // Reverse-normalized: the tainted node 0, the clean one 100, each weighed 3.
+        #expect(taintScores.map { $0?.normalized } == [0, 100])
+        #expect(taintScores.map { $0?.weight } == [3, 3])
+    }
+
+    @Test func aPreFilterRejectionRejectsEveryNode() {
+        let f = Framework.defaultProfile()
+        var pod = Pod.make("p")
+        pod.spec.affinity = Affinity(nodeAffinity: NodeAffinity(required: [
+            NodeSelectorTerm(matchFields: [NodeSelectorRequirement(key: "metadata.name", operator: "In", values: ["x"])]),
+        ]))
+        let r = f.schedule(pod, nodes: [NodeInfo(node: Node.make("a", cpu: 1000, memory: 1 << 30)), NodeInfo(node: Node.make("x", cpu: 1000, memory: 1 << 30))]) { 0 }
+        #expect(r.node == "x")
+        #expect(r.nodes[0].failure?.reasons == ["node(s) didn't satisfy plugin(s) [NodeAffinity]"])
     }
 }

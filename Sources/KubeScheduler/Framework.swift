@@ -148,6 +148,7 @@ public final class Framework {
 
     private func cycle(_ pod: Pod, nodes: [NodeInfo], random: () -> UInt64) -> Result {
         let state = CycleState()
+        state.allNodes = nodes
         let filters = self.filters.filter(\.isEnabled)
         var scores = self.scores.filter(\.plugin.isEnabled)
         if scores.isEmpty && !self.scores.isEmpty { scores = fallbackScores }
@@ -159,7 +160,7 @@ public final class Framework {
         var narrowedBy: [String] = []
         for f in filters {
             guard let pre = f as? any PreFilterPlugin else { continue }
-            let (names, st) = pre.runPreFilter(state, pod)
+            let (names, st) = pre.runPreFilter(state, pod, nodes)
             if st.code == .skip { skipped.insert(ObjectIdentifier(f)); continue }
             if !st.isSuccess {
                 var s2 = st

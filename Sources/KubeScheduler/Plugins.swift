@@ -33,27 +33,28 @@ extension ScorePlugin {
     }
 }
 
-/// PreFilter: runs once per cycle before any Filter. `skip` skips the plugin's Filter for
-/// this cycle; a rejection rejects every node; `nodeNames` narrows the nodes worth
-/// filtering (nil: all).
+/// PreFilter: runs once per cycle before any Filter, with every node of the snapshot.
+/// `skip` skips the plugin's Filter for this cycle; a rejection rejects every node;
+/// `nodeNames` narrows the nodes worth filtering (nil: all).
 public protocol PreFilterPlugin: Plugin {
-    func runPreFilter(_ state: CycleState, _ pod: Pod) -> (nodeNames: [String]?, status: Status)
+    func runPreFilter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> (nodeNames: [String]?, status: Status)
 }
 
-/// PreScore: runs once per cycle before Score, over the feasible nodes. `skip` leaves the
-/// plugin out of this cycle's scoring.
+/// PreScore: runs once per cycle before Score, over the feasible nodes (every node of the
+/// snapshot is in `CycleState.allNodes`). `skip` leaves the plugin out of this cycle's
+/// scoring.
 public protocol PreScorePlugin: Plugin {
     func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status
 }
 
 extension NodeAffinityFilter: PreFilterPlugin, PreScorePlugin {
-    public func runPreFilter(_ state: CycleState, _ pod: Pod) -> (nodeNames: [String]?, status: Status) {
+    public func runPreFilter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> (nodeNames: [String]?, status: Status) {
         preFilter(state, pod)
     }
 }
 
 extension NodePorts: PreFilterPlugin {
-    public func runPreFilter(_ state: CycleState, _ pod: Pod) -> (nodeNames: [String]?, status: Status) {
+    public func runPreFilter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> (nodeNames: [String]?, status: Status) {
         (nil, preFilter(state, pod))
     }
 }

@@ -36,6 +36,9 @@ public struct Status: Sendable, Equatable {
 /// Per-cycle scratch space shared by the hooks of one scheduling cycle.
 public final class CycleState {
     private var values: [String: Any] = [:]
+    /// Every node of the cycle's snapshot (kube-scheduler's SnapshotSharedLister), for
+    /// plugins that count over the whole cluster.
+    public var allNodes: [NodeInfo] = []
     public init() {}
     public subscript(key: String) -> Any? {
         get { values[key] }

@@ -6,13 +6,38 @@ public import KubeAPI
 public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     public let name = "NodeResourcesFit"
     /// Score strategy.
-    public enum Strategy: String, Sendable { case leastAllocated = "LeastAllocated", mostAllocated = "MostAllocated" }
+    public enum Strategy: String, Sendable, CaseIterable {
+        case leastAllocated = "LeastAllocated", mostAllocated = "MostAllocated"
+        case requestedToCapacityRatio = "RequestedToCapacityRatio"
+    }
     public var strategy: Strategy
     /// Scored resources and their weights, in order.
     public var resources: [(name: String, weight: Int64)]
+    /// RequestedToCapacityRatio's shape: (utilization 0...100, score 0...10) points with
+    /// increasing utilization.
+    public var shape: [(utilization: Int64, score: Int64)]
 
-    public init(strategy: Strategy = .leastAllocated, resources: [(name: String, weight: Int64)] = [("cpu", 1), ("memory", 1)]) {
-        self.strategy = strategy; self.resources = resources
+    public init(strategy: Strategy = .leastAllocated, resources: [(name: String, weight: Int64)] = [("cpu", 1), ("memory", 1)],
+                shape: [(utilization: Int64, score: Int64)] = [(0, 0), (100, 10)]) {
+        self.strategy = strategy; self.resources = resources; self.shape = shape
+    }
+
+    /// The shape as a function of utilization, its scores scaled from 0...10 to 0...100
+    /// first, as the plugin does.
+    public func shapeValue(_ u: Int64) -> Int64 {
+        Self.brokenLinear(shape.map { (utilization: $0.utilization, score: $0.score * (maxNodeScore / 10)) }, u)
+    }
+
+    /// kube-scheduler's buildBrokenLinearFunction: piecewise linear between the points,
+    /// flat outside them, with Go's truncating division.
+    public static func brokenLinear(_ points: [(utilization: Int64, score: Int64)], _ u: Int64) -> Int64 {
+        guard let first = points.first, let last = points.last else { return 0 }
+        if u <= first.utilization { return first.score }
+        for k in 1..<points.count where u <= points[k].utilization {
+            let (a, b) = (points[k - 1], points[k])
+            return a.score + (b.score - a.score) * (u - a.utilization) / (b.utilization - a.utilization)
+        }
+        return last.score
     }
 
     /// The pod's requests, computed once per cycle (kube-scheduler does it in PreFilter
@@ -46,6 +71,7 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
         let (podReal, podNZ) = requests(state, pod)
         var sum: Int64 = 0
         var weights: Int64 = 0
+        var ratioSum = 0.0
         for (res, w) in resources {
             let alloc = node.allocatable[res]
             guard alloc > 0 else { continue }
@@ -60,9 +86,19 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
             switch strategy {
             case .leastAllocated: s = requested > alloc ? 0 : (alloc - requested) * maxNodeScore / alloc
             case .mostAllocated: s = min(requested, alloc) * maxNodeScore / alloc
+            case .requestedToCapacityRatio:
+                // Only resources whose shape value is above 0 take part.
+                let f = shapeValue(requested > alloc ? maxNodeScore : requested * maxNodeScore / alloc)
+                guard f > 0 else { continue }
+                ratioSum += Double(f * w)
+                weights += w
+                continue
             }
             sum += s * w
             weights += w
+        }
+        if strategy == .requestedToCapacityRatio {
+            return (weights == 0 ? 0 : Int64((ratioSum / Double(weights)).rounded(.toNearestOrAwayFromZero)), .success)
         }
         return (weights == 0 ? 0 : sum / weights, .success)
     }

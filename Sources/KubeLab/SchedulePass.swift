@@ -111,26 +111,58 @@ public struct SchedulePass {
         run(luas: lua.map { [$0] } ?? [], seed: seed)
     }
 
-    /// Schedules every pod and returns each cycle's result, in scheduling order.
-    func cycles(luas: [LuaSchedulerPlugin], seed: UInt64, explain: Bool = false,
-                percentageOfNodesToScore: Int = 0) -> [(key: String, result: Framework.Result)] {
+    /// Schedules every pod and returns each cycle's result, in scheduling order. `profiles`
+    /// builds fresh frameworks (name nil: every pod) for each attempt.
+    func cycles<E: Error>(luas: [LuaSchedulerPlugin], seed: UInt64, explain: Bool = false, percentageOfNodesToScore: Int? = nil,
+                          profiles: () throws(E) -> [(name: String?, framework: Framework)]) throws(E) -> [(key: String, result: Framework.Result)] {
         // A plugin switched off during the pass leaves pods its failures rejected; the pass
         // then runs again from the start without it (same seed), so the placements are
         // those of the rest of the profile.
+        func disabled() -> Int { luas.count { !$0.isEnabled } }
         while true {
-            let framework = luas.isEmpty ? Framework.defaultProfile() : Framework.profile(with: luas)
-            framework.explain = explain
-            framework.percentageOfNodesToScore = percentageOfNodesToScore
-            let before = framework.disabledPlugins
+            let built = try profiles()
+            for (_, f) in built {
+                f.explain = explain
+                if let p = percentageOfNodesToScore { f.percentageOfNodesToScore = p }
+            }
+            let before = disabled()
             let random = RandomStreams(seed: seed)
-            let results = framework.scheduleAll(pods, nodes: nodes) { random.next("scheduler") }
-            if framework.disabledPlugins == before { return results }
+            let results = Framework.scheduleAll(pods, nodes: nodes, profiles: built) { random.next("scheduler") }
+            if disabled() == before { return results }
         }
+    }
+
+    func cycles(luas: [LuaSchedulerPlugin], seed: UInt64, explain: Bool = false,
+                percentageOfNodesToScore: Int? = nil) -> [(key: String, result: Framework.Result)] {
+        cycles(luas: luas, seed: seed, explain: explain, percentageOfNodesToScore: percentageOfNodesToScore) { () -> [(name: String?, framework: Framework)] in
+            [(nil, luas.isEmpty ? Framework.defaultProfile() : Framework.profile(with: luas))]
+        }
+    }
+
+    /// The profiles of a KubeSchedulerConfiguration, with the Lua plugins available by name.
+    static func profiles(_ config: SchedulerConfiguration, _ luas: [LuaSchedulerPlugin]) throws(ManifestError) -> [(name: String?, framework: Framework)] {
+        var extra: [String: any Plugin] = [:]
+        for l in luas where extra[l.name] == nil { extra[l.name] = l }
+        return try config.frameworks(extra: extra).map { (name: Optional($0.schedulerName), framework: $0.framework) }
+    }
+
+    /// Runs the pass with the profiles of a KubeSchedulerConfiguration; Lua plugins join a
+    /// profile when the configuration enables them by name.
+    ///
+    /// - Throws: `ManifestError` for a configuration that names an unknown plugin, a bad
+    ///   weight or bad arguments.
+    public func run(luas: [LuaSchedulerPlugin], seed: UInt64, config: SchedulerConfiguration) throws(ManifestError) -> Output {
+        let results = try cycles(luas: luas, seed: seed) { () throws(ManifestError) in try Self.profiles(config, luas) }
+        return output(results, luas: luas, scheduler: config.profiles.map(\.schedulerName).joined(separator: "+"))
     }
 
     /// Runs the pass with Lua plugin adapters the caller keeps.
     public func run(luas: [LuaSchedulerPlugin], seed: UInt64) -> Output {
-        let results = cycles(luas: luas, seed: seed)
+        output(cycles(luas: luas, seed: seed), luas: luas,
+               scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"))
+    }
+
+    func output(_ results: [(key: String, result: Framework.Result)], luas: [LuaSchedulerPlugin], scheduler: String) -> Output {
         var placements: [String: String?] = [:]
         var unschedulable: [String: String] = [:]
         var byNode: [String: [Pod]] = [:]
@@ -138,6 +170,14 @@ public struct SchedulePass {
             byNode[p.spec.nodeName, default: []].append(p)
         }
         let podByKey = Dictionary(pods.map { ("\($0.metadata.namespace)/\($0.metadata.name)", $0) }, uniquingKeysWith: { a, _ in a })
+        // Pods no profile serves stay pending, as kube-scheduler leaves them.
+        let scheduled = Set(results.map(\.key))
+        for p in pods where p.spec.nodeName.isEmpty {
+            let key = "\(p.metadata.namespace)/\(p.metadata.name)"
+            guard !scheduled.contains(key) else { continue }
+            placements[key] = .some(nil)
+            unschedulable[key] = "no scheduler profile named \"\(p.spec.schedulerName)\": the pod stays pending"
+        }
         for (key, r) in results {
             placements[key] = .some(r.node)
             if let n = r.node, let p = podByKey[key] { byNode[n, default: []].append(p) } else { unschedulable[key] = r.message }
@@ -150,8 +190,7 @@ public struct SchedulePass {
                                            memory_allocatable: info.allocatable.memory)
         }
         return Output(placements: placements, unschedulable: unschedulable, order: results.map(\.key), nodes: use,
-                      scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"),
-                      plugin_failures: luas.flatMap(\.failures), skipped: skipped)
+                      scheduler: scheduler, plugin_failures: luas.flatMap(\.failures), skipped: skipped)
     }
 }
 
@@ -213,8 +252,21 @@ public struct Explanation: Codable, Sendable, StableJSON {
 extension SchedulePass {
     /// Runs the pass recording every filter verdict and score. `stats.scheduling_seconds`
     /// is left 0: the caller times the pass.
-    public func explain(luas: [LuaSchedulerPlugin], seed: UInt64, percentageOfNodesToScore: Int = 0) -> Explanation {
-        let results = cycles(luas: luas, seed: seed, explain: true, percentageOfNodesToScore: percentageOfNodesToScore)
+    public func explain(luas: [LuaSchedulerPlugin], seed: UInt64, percentageOfNodesToScore: Int? = nil) -> Explanation {
+        explanation(cycles(luas: luas, seed: seed, explain: true, percentageOfNodesToScore: percentageOfNodesToScore), luas: luas,
+                    scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"))
+    }
+
+    /// `explain` with the profiles of a KubeSchedulerConfiguration.
+    public func explain(luas: [LuaSchedulerPlugin], seed: UInt64, config: SchedulerConfiguration,
+                        percentageOfNodesToScore: Int? = nil) throws(ManifestError) -> Explanation {
+        let results = try cycles(luas: luas, seed: seed, explain: true, percentageOfNodesToScore: percentageOfNodesToScore) {
+            () throws(ManifestError) in try Self.profiles(config, luas)
+        }
+        return explanation(results, luas: luas, scheduler: config.profiles.map(\.schedulerName).joined(separator: "+"))
+    }
+
+    func explanation(_ results: [(key: String, result: Framework.Result)], luas: [LuaSchedulerPlugin], scheduler: String) -> Explanation {
         let pods = results.map { key, r in
             Explanation.PodEntry(pod: key, node: r.node, message: r.node == nil ? r.message : "", nodes: r.nodes.map { n in
                 Explanation.NodeEntry(
@@ -225,7 +277,6 @@ extension SchedulePass {
             })
         }
         return Explanation(pods: pods, stats: .init(nodes: nodes.count, pods: results.count, scheduling_seconds: 0, pods_per_second: 0),
-                           scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"),
-                           plugin_failures: luas.flatMap(\.failures))
+                           scheduler: scheduler, plugin_failures: luas.flatMap(\.failures))
     }
 }

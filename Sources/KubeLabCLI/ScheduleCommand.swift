@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KubeAPI
 import KubeLab
+import KubeScheduler
 import LuaPlugins
 
 struct Schedule: ParsableCommand {
@@ -29,8 +30,11 @@ struct Schedule: ParsableCommand {
     @Flag(help: "Explain each placement: every node's filter verdicts, raw and normalized scores, weights and totals.")
     var explain = false
 
-    @Option(help: "kube-scheduler's percentageOfNodesToScore: 0 adapts to the cluster size, 100 examines every node.")
-    var percentageOfNodesToScore: Int = 0
+    @Option(help: "kube-scheduler's percentageOfNodesToScore: 0 adapts to the cluster size, 100 examines every node (overrides the configuration's).")
+    var percentageOfNodesToScore: Int?
+
+    @Option(help: "A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1): profiles by schedulerName, plugins, weights, pluginConfig. Lua plugins given with --plugin join a profile when it enables them by name.")
+    var config: String?
 
     func run() throws {
         var pass = SchedulePass()
@@ -44,14 +48,27 @@ struct Schedule: ParsableCommand {
         for p in lua where p.kind != .scheduler {
             throw Failure(Exit.badInput, "\(p.file): --plugin wants a scheduler plugin, but this one is a \(p.kind.rawValue) plugin")
         }
-        guard (0...100).contains(percentageOfNodesToScore) else {
-            throw Failure(Exit.badInput, "--percentage-of-nodes-to-score: expected 0 to 100, got \(percentageOfNodesToScore)")
+        if let p = percentageOfNodesToScore, !(0...100).contains(p) {
+            throw Failure(Exit.badInput, "--percentage-of-nodes-to-score: expected 0 to 100, got \(p)")
         }
+        var configuration: SchedulerConfiguration?
+        if let path = config {
+            do { configuration = try SchedulerConfiguration.parse(try readText(path), file: path) } catch let e as ManifestError {
+                throw Failure(Exit.badInput, e.description)
+            }
+        }
+        let adapters = lua.map(LuaSchedulerPlugin.init)
         if explain {
-            let adapters = lua.map(LuaSchedulerPlugin.init)
             let clock = ContinuousClock()
             let started = clock.now
-            var e = pass.explain(luas: adapters, seed: seed, percentageOfNodesToScore: percentageOfNodesToScore)
+            var e: Explanation
+            if let configuration {
+                do { e = try pass.explain(luas: adapters, seed: seed, config: configuration, percentageOfNodesToScore: percentageOfNodesToScore) } catch {
+                    throw Failure(Exit.badInput, error.description)
+                }
+            } else {
+                e = pass.explain(luas: adapters, seed: seed, percentageOfNodesToScore: percentageOfNodesToScore)
+            }
             let elapsed = clock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             e.stats.scheduling_seconds = seconds
@@ -60,11 +77,17 @@ struct Schedule: ParsableCommand {
             for f in e.plugin_failures.prefix(5) { FileHandle.standardError.write(Data("kubelab: plugin error: \(f)\n".utf8)) }
             return
         }
-        let out = pass.run(plugins: lua, seed: seed)
+        let out: SchedulePass.Output
+        if let configuration {
+            do { out = try pass.run(luas: adapters, seed: seed, config: configuration) } catch { throw Failure(Exit.badInput, error.description) }
+        } else {
+            out = pass.run(luas: adapters, seed: seed)
+        }
         if json { print(out.json(), terminator: ""); return }
-        let width = max(10, out.order.map(\.count).max() ?? 10)
+        let pending = out.unschedulable.keys.filter { !out.order.contains($0) }.sorted()
+        let width = max(10, (out.order + pending).map(\.count).max() ?? 10)
         print("scheduler: \(out.scheduler)\n")
-        for key in out.order {
+        for key in out.order + pending {
             let pad = String(repeating: " ", count: width - key.count)
             if case .some(.some(let n)) = out.placements[key] {
                 print("\(key)\(pad)  -> \(n)")

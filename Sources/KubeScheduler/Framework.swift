@@ -13,6 +13,12 @@ public final class Framework {
     public private(set) var nextStartNodeIndex = 0
     /// Record every filter's verdict per node (for `--explain`).
     public var explain = false
+    /// PreFilter plugins, when a configuration lists them; nil means every filter that
+    /// implements PreFilter.
+    public var preFilters: [any PreFilterPlugin]?
+    /// PreScore plugins, when a configuration lists them; nil means every score plugin that
+    /// implements PreScore.
+    public var preScores: [any PreScorePlugin]?
     /// The profile's QueueSort; nil means PrioritySort.
     public var queueSort: (any QueueSortPlugin)?
     public var permits: [any PermitPlugin] = []
@@ -158,13 +164,13 @@ public final class Framework {
         var skipped: Set<ObjectIdentifier> = []
         var allowed: Set<String>?
         var narrowedBy: [String] = []
-        for f in filters {
-            guard let pre = f as? any PreFilterPlugin else { continue }
+        let preFilters = (self.preFilters ?? filters.compactMap { $0 as? any PreFilterPlugin }).filter(\.isEnabled)
+        for pre in preFilters {
             let (names, st) = pre.runPreFilter(state, pod, nodes)
-            if st.code == .skip { skipped.insert(ObjectIdentifier(f)); continue }
+            if st.code == .skip { skipped.insert(ObjectIdentifier(pre)); continue }
             if !st.isSuccess {
                 var s2 = st
-                if s2.plugin.isEmpty { s2.plugin = f.name }
+                if s2.plugin.isEmpty { s2.plugin = pre.name }
                 for i in results.indices {
                     results[i].examined = true
                     results[i].failure = s2
@@ -174,7 +180,7 @@ public final class Framework {
             }
             if let names {
                 allowed = allowed.map { $0.intersection(names) } ?? Set(names)
-                narrowedBy.append(f.name)
+                narrowedBy.append(pre.name)
             }
         }
         var feasible: [Int] = []
@@ -222,10 +228,12 @@ public final class Framework {
         if scores.contains(where: { $0.plugin is ImageLocality }), nodes.contains(where: { !$0.node.status.containerImages.isEmpty }) {
             state[ImageLocality.stateKey] = ImageStates(nodes)
         }
-        scores = scores.filter { entry in
-            guard let pre = entry.plugin as? any PreScorePlugin else { return true }
-            return pre.preScore(state, pod, feasibleInfos).code != .skip
+        let preScores = self.preScores ?? scores.compactMap { $0.plugin as? any PreScorePlugin }
+        var skippedScores: Set<ObjectIdentifier> = []
+        for pre in preScores where pre.isEnabled && pre.preScore(state, pod, feasibleInfos).code == .skip {
+            skippedScores.insert(ObjectIdentifier(pre))
         }
+        scores = scores.filter { !skippedScores.contains(ObjectIdentifier($0.plugin)) }
         for (plugin, weight) in scores {
             var list: [(node: String, score: Int64)] = []
             list.reserveCapacity(feasible.count)
@@ -273,6 +281,16 @@ public final class Framework {
     ///
     /// - Returns: per pod key ("ns/name"), the cycle's result, in input order.
     public func scheduleAll(_ pods: [Pod], nodes: [Node], random: () -> UInt64) -> [(key: String, result: Result)] {
+        Self.scheduleAll(pods, nodes: nodes, profiles: [(nil, self)], random: random)
+    }
+
+    /// Places `pods` with several profiles: each pod goes to the profile named by its
+    /// `spec.schedulerName` (a nil name takes every pod). Pods no profile serves are left
+    /// out, as kube-scheduler leaves them pending. The queue order is the first profile's
+    /// (kube-scheduler requires one QueueSort for all profiles).
+    public static func scheduleAll(_ pods: [Pod], nodes: [Node], profiles: [(name: String?, framework: Framework)],
+                                   random: () -> UInt64) -> [(key: String, result: Result)] {
+        guard let first = profiles.first?.framework else { return [] }
         var infos = nodes.sorted { $0.metadata.name < $1.metadata.name }.map { NodeInfo(node: $0) }
         var index: [String: Int] = [:]
         for (i, n) in infos.enumerated() { index[n.name] = i }
@@ -280,8 +298,9 @@ public final class Framework {
             if let i = index[p.spec.nodeName] { infos[i].add(p) }
         }
         var out: [(key: String, result: Result)] = []
-        for p in queueOrder(pods.filter { $0.spec.nodeName.isEmpty || index[$0.spec.nodeName] == nil }) {
-            let r = schedule(p, nodes: infos, random: random)
+        for p in first.queueOrder(pods.filter { $0.spec.nodeName.isEmpty || index[$0.spec.nodeName] == nil }) {
+            guard let f = profiles.first(where: { $0.name == nil || $0.name == p.spec.schedulerName })?.framework else { continue }
+            let r = f.schedule(p, nodes: infos, random: random)
             if let n = r.node, let i = index[n] {
                 var bound = p
                 bound.spec.nodeName = n

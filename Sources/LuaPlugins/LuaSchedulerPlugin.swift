@@ -171,6 +171,21 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     }
 }
 
+extension LuaSchedulerPlugin: ExtensionPoints, WeightedPlugin {
+    /// The extension points the plugin's hooks serve.
+    public func extends(_ point: ExtensionPoint) -> Bool {
+        switch point {
+        case .filter: return hasFilter
+        case .score: return hasScore
+        case .queueSort: return hasQueueSort
+        case .permit: return hasPermit
+        default: return false
+        }
+    }
+
+    public var defaultWeight: Int64 { weight }
+}
+
 extension LuaSchedulerPlugin {
     public var hasQueueSort: Bool { plugin.has("queue_sort") }
     public var hasPermit: Bool { plugin.has("permit") }

@@ -278,6 +278,48 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
                                         "--percentage-of-nodes-to-score", "150"]), code: 2, contains: "expected 0 to 100")
     }
 
+    @Test func scheduleReadsAKubeSchedulerConfiguration() throws {
+        let config = """
+        apiVersion: kubescheduler.config.k8s.io/v1
+        kind: KubeSchedulerConfiguration
+        profiles:
+          - schedulerName: default-scheduler
+          - schedulerName: packer
+            plugins:
+              score:
+                disabled: [ { name: "*" } ]
+                enabled: [ { name: binpack, weight: 2 } ]
+        """
+        let pods = goodPods + """
+
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: packed }
+        spec: { schedulerName: packer, containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500m } } } ] }
+        """
+        let twoNodes = goodNodes + "\n---\n" + goodNodes.replacingOccurrences(of: "node-1", with: "node-2")
+        let dir = try tempDir(["config.yaml": config, "nodes.yaml": twoNodes, "pods.yaml": pods,
+                               "bad.yaml": config.replacingOccurrences(of: "weight: 2", with: "weight: -1")])
+        let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--config", "\(dir)/config.yaml",
+                             "--plugin", "plugins/schedulers/binpack.lua", "--explain", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let explained = try #require(j["pods"] as? [[String: Any]])
+        let packed = try #require(explained.first { $0["pod"] as? String == "default/packed" })
+        let scores = try #require((packed["nodes"] as? [[String: Any]])?.first?["scores"] as? [[String: Any]])
+        #expect(scores.map { $0["plugin"] as? String } == ["binpack"])
+        #expect(scores.first?["weight"] as? Int == 2)
+        let web = try #require(explained.first { $0["pod"] as? String == "default/web" })
+        let webScores = try #require((web["nodes"] as? [[String: Any]])?.first?["scores"] as? [[String: Any]])
+        #expect(webScores.contains { $0["plugin"] as? String == "NodeResourcesBalancedAllocation" })
+        expectCleanFailure(try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--config", "\(dir)/bad.yaml",
+                                        "--plugin", "plugins/schedulers/binpack.lua"]), code: 2,
+                           contains: "bad.yaml:9: profiles[1].plugins.score.enabled[0].weight: must be a whole number of 0 or more")
+        expectCleanFailure(try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--config", "\(dir)/config.yaml"]),
+                           code: 2, contains: "profiles[1].plugins.score.enabled[0].name: unknown plugin \"binpack\"")
+    }
+
     @Test func scheduleJsonContract() throws {
         let dir = try tempDir(["nodes.yaml": goodNodes, "pods.yaml": goodPods + "\n---\n" + goodPods.replacingOccurrences(of: "name: web", with: "name: big").replacingOccurrences(of: "500m", with: "\"64\"")])
         let r = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", "\(dir)/pods.yaml", "--json"])

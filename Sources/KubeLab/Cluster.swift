@@ -71,7 +71,10 @@ public struct Fault: Sendable, Equatable {
 public final class Cluster {
     public let sim: Simulation
     public let server: APIServer
-    public let scheduler: Scheduler
+    /// The scheduler of the first profile (default-scheduler unless configured).
+    public var scheduler: Scheduler { schedulers[0] }
+    /// One scheduler per profile, each serving the pods that name its schedulerName.
+    public let schedulers: [Scheduler]
     public let settings: ClusterSettings
     public let replicaSets: ReplicaSetController
     public let deployments: DeploymentController
@@ -83,11 +86,23 @@ public final class Cluster {
     public private(set) var faults: [Fault] = []
 
     /// Builds a cluster; nothing runs until `start()`.
-    public init(seed: UInt64, settings: ClusterSettings = .init(), framework: Framework = .defaultProfile()) {
+    public convenience init(seed: UInt64, settings: ClusterSettings = .init(), framework: Framework = .defaultProfile()) {
+        self.init(seed: seed, settings: settings, profiles: [(settings.scheduler.schedulerName, framework)])
+    }
+
+    /// A cluster whose scheduler runs several profiles (a KubeSchedulerConfiguration).
+    public init(seed: UInt64, settings: ClusterSettings = .init(), profiles: [(schedulerName: String, framework: Framework)]) {
         sim = Simulation(seed: seed)
         self.settings = settings
         server = APIServer(sim: sim, settings: settings.apiServer)
-        scheduler = Scheduler(server: server, framework: framework, settings: settings.scheduler)
+        let server = server
+        var list = profiles.map { p -> Scheduler in
+            var s = settings.scheduler
+            s.schedulerName = p.schedulerName
+            return Scheduler(server: server, framework: p.framework, settings: s)
+        }
+        if list.isEmpty { list = [Scheduler(server: server, framework: .defaultProfile(), settings: settings.scheduler)] }
+        schedulers = list
         replicaSets = ReplicaSetController(server: server)
         deployments = DeploymentController(server: server)
         nodeLifecycle = NodeLifecycleController(server: server, settings: settings.nodeLifecycle)
@@ -98,7 +113,7 @@ public final class Cluster {
     /// (a Lua controller runs instead of them).
     public func start(skipping replaced: Set<String> = []) throws(ClusterError) {
         do {
-            try scheduler.start()
+            for s in schedulers { try s.start() }
             if !replaced.contains(ReplicaSetController.name) { try replicaSets.start() }
             if !replaced.contains(DeploymentController.name) { try deployments.start() }
             if !replaced.contains(NodeLifecycleController.name) { try nodeLifecycle.start() }

@@ -98,7 +98,7 @@ public struct RunResult: Codable, Sendable, StableJSON {
         plugin_failures = runner.schedulerPlugins.flatMap(\.failures) + runner.controllers.flatMap(\.failures)
         for p in runner.schedulerPlugins { plugin_tracebacks.merge(p.tracebacks) { a, _ in a } }
         for c in runner.controllers { plugin_tracebacks.merge(c.tracebacks) { a, _ in a } }
-        unschedulable = c.scheduler.unschedulablePods
+        unschedulable = c.schedulers.flatMap(\.unschedulablePods).sorted()
         pods = allPods.map { p in
             PodSummary(name: p.metadata.name, namespace: p.metadata.namespace,
                        node: p.spec.nodeName.isEmpty ? nil : p.spec.nodeName, phase: p.status.phase.rawValue,

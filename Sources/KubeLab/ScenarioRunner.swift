@@ -46,15 +46,26 @@ public final class ScenarioRunner: ScenarioHost {
     /// Builds the cluster with several Lua scheduler plugins in one profile, and Lua
     /// controllers beside (or instead of) the built-in ones.
     public init(scenario: LuaScenario, schedulers: [LoadedPlugin], controllers: [LuaController] = [],
-                options: RunOptions, scenarioDirectory: String) throws(ClusterError) {
+                config: SchedulerConfiguration? = nil, options: RunOptions, scenarioDirectory: String) throws(ClusterError) {
         self.scenario = scenario
         self.options = options
         self.baseDirectory = scenarioDirectory
         var settings = ClusterSettings()
         for (k, v) in scenario.settings + options.settings { try settings.set(k, v) }
         schedulerPlugins = schedulers.map(LuaSchedulerPlugin.init)
-        let framework = schedulerPlugins.isEmpty ? Framework.defaultProfile() : Framework.profile(with: schedulerPlugins)
-        cluster = Cluster(seed: options.seed, settings: settings, framework: framework)
+        if let config {
+            // A KubeSchedulerConfiguration: one scheduler per profile; Lua plugins join by name.
+            settings.scheduler.initialBackoff = .seconds(config.podInitialBackoffSeconds)
+            settings.scheduler.maxBackoff = .seconds(config.podMaxBackoffSeconds)
+            var extra: [String: any Plugin] = [:]
+            for l in schedulerPlugins where extra[l.name] == nil { extra[l.name] = l }
+            let profiles: [(schedulerName: String, framework: Framework)]
+            do { profiles = try config.frameworks(extra: extra) } catch { throw ClusterError(error.description) }
+            cluster = Cluster(seed: options.seed, settings: settings, profiles: profiles)
+        } else {
+            let framework = schedulerPlugins.isEmpty ? Framework.defaultProfile() : Framework.profile(with: schedulerPlugins)
+            cluster = Cluster(seed: options.seed, settings: settings, framework: framework)
+        }
         metrics = AvailabilityMetrics(cluster: cluster)
         for lua in schedulerPlugins {
             let sim = cluster.sim

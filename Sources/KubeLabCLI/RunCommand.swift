@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KubeLab
+import KubeAPI
+import KubeScheduler
 import LuaPlugins
 import SimCore
 
@@ -16,6 +18,9 @@ struct Run: ParsableCommand {
 
     @Option(help: "A Lua controller plugin, run beside the built-in controllers or instead of the one it names in `replaces` (repeatable).")
     var controller: [String] = []
+
+    @Option(help: "A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1): one scheduler per profile; Lua plugins given with --scheduler join a profile that enables them by name.")
+    var config: String?
 
     @Option(help: "The run's seed: the same seed gives the same event log.")
     var seed: UInt64 = 1
@@ -58,13 +63,21 @@ struct Run: ParsableCommand {
                 throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message)
             }
         }
+        var configuration: SchedulerConfiguration?
+        if let path = config {
+            do { configuration = try SchedulerConfiguration.parse(try readText(path), file: path) } catch let e as ManifestError {
+                throw Failure(Exit.badInput, e.description)
+            }
+        }
         let dir = (scenario as NSString).deletingLastPathComponent
         let runner: ScenarioRunner
         do {
-            runner = try ScenarioRunner(scenario: sc, schedulers: sched, controllers: controllers, options: options,
-                                        scenarioDirectory: dir.isEmpty ? "." : dir)
+            runner = try ScenarioRunner(scenario: sc, schedulers: sched, controllers: controllers, config: configuration,
+                                        options: options, scenarioDirectory: dir.isEmpty ? "." : dir)
         } catch {
-            throw Failure(Exit.badInput, "\(scenario): \(error.message)")
+            // Configuration errors already name their file.
+            let named = config.map { error.message.hasPrefix("\($0):") } ?? false
+            throw Failure(Exit.badInput, named ? error.message : "\(scenario): \(error.message)")
         }
         let result = runner.run()
         if let path = json { try writeText(result.json(), to: path) }

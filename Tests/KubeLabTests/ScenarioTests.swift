@@ -3,6 +3,7 @@ import Testing
 import SimCore
 import LuaHost
 import LuaPlugins
+import KubeScheduler
 @testable import KubeLab
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -103,6 +104,44 @@ struct ScenarioTests {
         #expect(bound.since(added) < .seconds(1), "\(bound.since(added))")
         // It was reported unschedulable once, not once per retry.
         #expect(r.eventLines.filter { $0.message.hasPrefix("default/big is unschedulable") }.count == 1)
+    }
+
+    /// A KubeSchedulerConfiguration with two profiles: each scheduler serves the pods that
+    /// name it, and the configured backoff applies.
+    @Test func aRunWithTwoSchedulerProfiles() throws {
+        let config = try SchedulerConfiguration.parse("""
+        apiVersion: kubescheduler.config.k8s.io/v1
+        kind: KubeSchedulerConfiguration
+        podInitialBackoffSeconds: 2
+        profiles:
+          - schedulerName: default-scheduler
+          - schedulerName: packer
+            pluginConfig:
+              - name: NodeResourcesFit
+                args: { scoringStrategy: { type: MostAllocated } }
+        """, file: "config.yaml")
+        let sc = try LuaScenario(LoadedPlugin.load(source: """
+        return { name = "two",
+          cluster = { nodes = { { count = 3, cpu = "4", memory = "8Gi" } } },
+          run = function(k)
+            k.sleep("1s")  -- the schedulers learn of the nodes through their watches
+            for i = 1, 3 do
+              k.create({ apiVersion = "v1", kind = "Pod", metadata = { name = "packed-" .. i },
+                spec = { schedulerName = "packer", containers = { { name = "c", image = "x", resources = { requests = { cpu = "1" } } } } } })
+              k.create({ apiVersion = "v1", kind = "Pod", metadata = { name = "spread-" .. i },
+                spec = { containers = { { name = "c", image = "x", resources = { requests = { cpu = "500m" } } } } } })
+            end
+            k.wait_until(function() return #k.pods({ phase = "Running" }) == 6 end, "2m")
+          end }
+        """, file: "two.lua"))
+        let r = try ScenarioRunner(scenario: sc, schedulers: [], config: config, options: RunOptions(seed: 3),
+                                   scenarioDirectory: "\(repoRoot)/plugins/scenarios").run()
+        #expect(!r.failed && r.scenario_finished, "\(r.error ?? "")")
+        let packedNodes = Set(r.pods.filter { $0.name.hasPrefix("packed-") }.compactMap(\.node))
+        let spreadNodes = Set(r.pods.filter { $0.name.hasPrefix("spread-") }.compactMap(\.node))
+        // MostAllocated puts the packer's pods on one node; the default profile spreads.
+        #expect(packedNodes.count == 1)
+        #expect(spreadNodes.count >= 2)
     }
 
     @Test func settingsFromTheCommandLineChangeTheTimings() throws {

@@ -209,7 +209,10 @@ struct ObjectDecoder {
 
     func podAffinityTerm(_ f: Fields) throws(ManifestError) -> PodAffinityTerm {
         PodAffinityTerm(labelSelector: try f.map("labelSelector").map { s throws(ManifestError) in try labelSelector(s) },
-                        namespaces: try f.stringList("namespaces"), topologyKey: try f.requiredString("topologyKey"))
+                        namespaces: try f.stringList("namespaces"), topologyKey: try f.requiredString("topologyKey"),
+                        namespaceSelector: try f.map("namespaceSelector").map { s throws(ManifestError) in try labelSelector(s) },
+                        matchLabelKeys: try f.stringList("matchLabelKeys"),
+                        mismatchLabelKeys: try f.stringList("mismatchLabelKeys"))
     }
 
     func spreadConstraint(_ node: ManifestNode, _ path: String) throws(ManifestError) -> TopologySpreadConstraint {
@@ -218,10 +221,14 @@ struct ObjectDecoder {
         guard let when = try f.oneOf("whenUnsatisfiable", ["DoNotSchedule", "ScheduleAnyway"]) else {
             throw f.missing("whenUnsatisfiable")
         }
+        let policies = NodeInclusionPolicy.allCases.map(\.rawValue)
         return TopologySpreadConstraint(
             maxSkew: maxSkew, topologyKey: try f.requiredString("topologyKey"), whenUnsatisfiable: when,
             labelSelector: try f.map("labelSelector").map { s throws(ManifestError) in try labelSelector(s) },
-            minDomains: try f.int("minDomains", in: 1...Int64(Int32.max)))
+            minDomains: try f.int("minDomains", in: 1...Int64(Int32.max)),
+            matchLabelKeys: try f.stringList("matchLabelKeys"),
+            nodeAffinityPolicy: try f.oneOf("nodeAffinityPolicy", policies).flatMap(NodeInclusionPolicy.init),
+            nodeTaintsPolicy: try f.oneOf("nodeTaintsPolicy", policies).flatMap(NodeInclusionPolicy.init))
     }
 
     // MARK: - Nodes

@@ -128,11 +128,24 @@ public struct NodeAffinity: Equatable, Sendable {
 
 /// A pod (anti-)affinity term.
 public struct PodAffinityTerm: Equatable, Sendable {
+    /// nil matches no pod; an empty selector matches every pod.
     public var labelSelector: LabelSelector?
+    /// The namespaces the term looks in. With neither `namespaces` nor `namespaceSelector`, the
+    /// pod's own namespace.
     public var namespaces: [String] = []
+    /// Namespaces by their labels, ORed with `namespaces`; an empty selector means every
+    /// namespace, nil none.
+    public var namespaceSelector: LabelSelector? = nil
     public var topologyKey: String
-    public init(labelSelector: LabelSelector?, namespaces: [String] = [], topologyKey: String) {
+    /// Label keys whose values on this pod are ANDed into `labelSelector` as `key In [value]`.
+    public var matchLabelKeys: [String] = []
+    /// Label keys whose values on this pod are ANDed into `labelSelector` as `key NotIn [value]`.
+    public var mismatchLabelKeys: [String] = []
+    public init(labelSelector: LabelSelector?, namespaces: [String] = [], topologyKey: String,
+                namespaceSelector: LabelSelector? = nil, matchLabelKeys: [String] = [], mismatchLabelKeys: [String] = []) {
         self.labelSelector = labelSelector; self.namespaces = namespaces; self.topologyKey = topologyKey
+        self.namespaceSelector = namespaceSelector; self.matchLabelKeys = matchLabelKeys
+        self.mismatchLabelKeys = mismatchLabelKeys
     }
 }
 
@@ -162,18 +175,37 @@ public struct Affinity: Equatable, Sendable {
     }
 }
 
+/// Whether a topology spread constraint counts a node that the pod's node affinity or the
+/// node's taints would keep the pod off (`nodeAffinityPolicy`, `nodeTaintsPolicy`).
+public enum NodeInclusionPolicy: String, Sendable, Equatable, CaseIterable {
+    /// Count only the nodes the pod could be placed on by that rule.
+    case honor = "Honor"
+    /// Count every node, whatever that rule says.
+    case ignore = "Ignore"
+}
+
 /// A topology spread constraint.
 public struct TopologySpreadConstraint: Equatable, Sendable {
     public var maxSkew: Int
     public var topologyKey: String
     /// DoNotSchedule or ScheduleAnyway
     public var whenUnsatisfiable: String
+    /// nil matches no pod; an empty selector matches every pod.
     public var labelSelector: LabelSelector?
+    /// nil: 1.
     public var minDomains: Int?
+    /// Label keys whose values on the incoming pod are ANDed into `labelSelector`.
+    public var matchLabelKeys: [String] = []
+    /// nil: Honor (the pod's nodeSelector and required node affinity decide which nodes count).
+    public var nodeAffinityPolicy: NodeInclusionPolicy? = nil
+    /// nil: Ignore (tainted nodes count).
+    public var nodeTaintsPolicy: NodeInclusionPolicy? = nil
     public init(maxSkew: Int, topologyKey: String, whenUnsatisfiable: String, labelSelector: LabelSelector? = nil,
-                minDomains: Int? = nil) {
+                minDomains: Int? = nil, matchLabelKeys: [String] = [], nodeAffinityPolicy: NodeInclusionPolicy? = nil,
+                nodeTaintsPolicy: NodeInclusionPolicy? = nil) {
         self.maxSkew = maxSkew; self.topologyKey = topologyKey; self.whenUnsatisfiable = whenUnsatisfiable
-        self.labelSelector = labelSelector; self.minDomains = minDomains
+        self.labelSelector = labelSelector; self.minDomains = minDomains; self.matchLabelKeys = matchLabelKeys
+        self.nodeAffinityPolicy = nodeAffinityPolicy; self.nodeTaintsPolicy = nodeTaintsPolicy
     }
 }
 

@@ -57,6 +57,11 @@ public struct RunResult: Codable, Sendable, StableJSON {
     public var nodes: [NodeSummary]
     /// The event log text (not in the JSON: `--events` writes it).
     public var eventLog: String = ""
+    /// Explained scheduling cycles (`--explain POD`), with their virtual time in seconds
+    /// (not in the JSON).
+    public var explained: [(t: Double, entry: Explanation.PodEntry)] = []
+    /// Pods some scheduler ran a cycle for, in order (to suggest names for `--explain`).
+    public var cycledPods: [String] = []
     /// The Lua traceback of each failure message that has one (not in the JSON).
     public var plugin_tracebacks: [String: String] = [:]
     public var eventLines: [LogEntry] = []
@@ -99,6 +104,9 @@ public struct RunResult: Codable, Sendable, StableJSON {
         for p in runner.schedulerPlugins { plugin_tracebacks.merge(p.tracebacks) { a, _ in a } }
         for c in runner.controllers { plugin_tracebacks.merge(c.tracebacks) { a, _ in a } }
         unschedulable = c.schedulers.flatMap(\.unschedulablePods).sorted()
+        explained = c.schedulers.flatMap(\.explained).sorted { $0.time < $1.time }
+            .map { (t: $0.time.seconds, entry: Explanation.PodEntry(pod: $0.pod, result: $0.result)) }
+        cycledPods = c.schedulers.flatMap(\.cycledPods)
         pods = allPods.map { p in
             PodSummary(name: p.metadata.name, namespace: p.metadata.namespace,
                        node: p.spec.nodeName.isEmpty ? nil : p.spec.nodeName, phase: p.status.phase.rawValue,

@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
     public var until: SimDuration = .minutes(60)
     /// Settings from the command line; they win over the scenario's own.
     public var settings: [(String, String)] = []
+    /// Pods ("ns/name" or "name" in default) whose scheduling cycles are explained.
+    public var explainPods: [String] = []
     public init(seed: UInt64 = 1, until: SimDuration = .minutes(60)) { self.seed = seed; self.until = until }
 }
 
@@ -74,6 +76,8 @@ public final class ScenarioRunner: ScenarioHost {
             lua.onFailure = { [unowned sim, name = lua.name] msg in sim.record("plugin/\(name)", "failed: \(msg)") }
         }
         self.controllers = controllers
+        let explain = Set(options.explainPods.map { $0.contains("/") ? $0 : "default/\($0)" })
+        for s in cluster.schedulers { s.explainPods = explain }
         try cluster.start(skipping: Set(controllers.compactMap(\.replaces)))
         for c in controllers {
             let sim = cluster.sim

@@ -227,6 +227,20 @@ public struct Explanation: Codable, Sendable, StableJSON {
 
         enum CodingKeys: String, CodingKey { case pod, node, message, nodes }
 
+        /// One scheduling cycle's explanation.
+        public init(pod: String, result r: Framework.Result) {
+            self.pod = pod
+            node = r.node
+            message = r.node == nil ? r.message : ""
+            nodes = r.nodes.map { n in
+                NodeEntry(
+                    node: n.node, examined: n.examined,
+                    filters: n.filters.map { FilterEntry(plugin: $0.plugin, status: $0.status.rawValue, reasons: $0.reasons) },
+                    scores: n.scores.map { ScoreEntry(plugin: $0.plugin, raw: $0.raw, normalized: $0.normalized, weight: $0.weight) },
+                    total: n.total)
+            }
+        }
+
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(pod, forKey: .pod)
@@ -237,6 +251,10 @@ public struct Explanation: Codable, Sendable, StableJSON {
     }
 
     public struct Stats: Codable, Sendable {
+        public init(nodes: Int, pods: Int, scheduling_seconds: Double, pods_per_second: Double) {
+            self.nodes = nodes; self.pods = pods; self.scheduling_seconds = scheduling_seconds; self.pods_per_second = pods_per_second
+        }
+
         public var nodes: Int
         public var pods: Int
         public var scheduling_seconds: Double
@@ -267,15 +285,7 @@ extension SchedulePass {
     }
 
     func explanation(_ results: [(key: String, result: Framework.Result)], luas: [LuaSchedulerPlugin], scheduler: String) -> Explanation {
-        let pods = results.map { key, r in
-            Explanation.PodEntry(pod: key, node: r.node, message: r.node == nil ? r.message : "", nodes: r.nodes.map { n in
-                Explanation.NodeEntry(
-                    node: n.node, examined: n.examined,
-                    filters: n.filters.map { Explanation.FilterEntry(plugin: $0.plugin, status: $0.status.rawValue, reasons: $0.reasons) },
-                    scores: n.scores.map { Explanation.ScoreEntry(plugin: $0.plugin, raw: $0.raw, normalized: $0.normalized, weight: $0.weight) },
-                    total: n.total)
-            })
-        }
+        let pods = results.map { Explanation.PodEntry(pod: $0.key, result: $0.result) }
         return Explanation(pods: pods, stats: .init(nodes: nodes.count, pods: results.count, scheduling_seconds: 0, pods_per_second: 0),
                            scheduler: scheduler, plugin_failures: luas.flatMap(\.failures))
     }

@@ -40,10 +40,14 @@ struct Run: ParsableCommand {
     @Flag(help: "Print only the summary, not the timeline.")
     var quiet = false
 
+    @Option(help: "Explain every scheduling cycle of this pod (\"ns/name\" or a name in default): each node's filter verdicts and scores (repeatable).")
+    var explain: [String] = []
+
     func run() throws {
         let limit: SimDuration
         do { limit = try SimDuration(parsing: until) } catch { throw Failure(Exit.badInput, "--until: \(error.description)") }
         var options = RunOptions(seed: seed, until: limit)
+        options.explainPods = explain
         let (limits, others) = try parseSettings(settings, allowOthers: true)
         options.settings = others
         let scenarioPlugin = try loadPlugin(scenario, seed: seed, limits: limits)
@@ -83,6 +87,7 @@ struct Run: ParsableCommand {
         if let path = json { try writeText(result.json(), to: path) }
         if let path = events { try writeText(result.eventLog, to: path) }
         print(Report.text(result, scenarioPath: scenario, timeline: !quiet))
+        if !explain.isEmpty { print(Report.explained(result, asked: explain), terminator: "") }
         if result.failed { throw Failure(Exit.pluginFailed, result.error ?? "the scenario failed") }
     }
 }
@@ -112,6 +117,21 @@ func parseSettings(_ settings: [String], allowOthers: Bool) throws -> (limits: P
 
 /// The text rendering of a run: the timeline (the event log) and a summary.
 enum Report {
+    /// The `--explain` section: each explained cycle, or why there is none.
+    static func explained(_ r: RunResult, asked: [String]) -> String {
+        var out = "explain\n"
+        for name in asked {
+            let key = name.contains("/") ? name : "default/\(name)"
+            let cycles = r.explained.filter { $0.entry.pod == key }
+            if cycles.isEmpty {
+                let known = r.cycledPods.prefix(8).joined(separator: ", ")
+                out += "\n\(key): no scheduling cycle in this run (pods scheduled: \(known)\(r.cycledPods.count > 8 ? ", ..." : ""))\n"
+            }
+            for c in cycles { out += "\n" + ExplainText.render(c.entry, at: c.t) }
+        }
+        return out
+    }
+
     static func text(_ r: RunResult, scenarioPath: String, timeline: Bool) -> String {
         var out = "kubelab run \(scenarioPath)  (scenario \(r.scenario), scheduler \(r.scheduler), seed \(r.seed))\n"
         if timeline {

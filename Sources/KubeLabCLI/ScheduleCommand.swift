@@ -109,8 +109,17 @@ struct Schedule: ParsableCommand {
 enum ExplainText {
     static func render(_ e: Explanation) -> String {
         var out = "scheduler: \(e.scheduler)\n"
-        for p in e.pods {
-            out += "\n\(p.pod) " + (p.node.map { "-> \($0)" } ?? "unschedulable: \(p.message)") + "\n"
+        for p in e.pods { out += "\n" + render(p) }
+        out += String(format: "\n%d pods on %d nodes in %.3fs (%.0f pods/s)\n", e.stats.pods, e.stats.nodes,
+                      e.stats.scheduling_seconds, e.stats.pods_per_second)
+        return out
+    }
+
+    /// One pod's cycle: the outcome, then a row per node.
+    static func render(_ p: Explanation.PodEntry, at time: Double? = nil) -> String {
+        var out = ""
+        do {
+            out += (time.map { String(format: "[t=%.3fs] ", $0) } ?? "") + "\(p.pod) " + (p.node.map { "-> \($0)" } ?? "unschedulable: \(p.message)") + "\n"
             let plugins = uniqueScorePlugins(p.nodes)
             var rows: [[String]] = [["", "NODE", "FILTERS"] + plugins + ["TOTAL"]]
             let ordered = p.nodes.enumerated().sorted { a, b in
@@ -140,8 +149,6 @@ enum ExplainText {
             }
             out += table(rows)
         }
-        out += String(format: "\n%d pods on %d nodes in %.3fs (%.0f pods/s)\n", e.stats.pods, e.stats.nodes,
-                      e.stats.scheduling_seconds, e.stats.pods_per_second)
         return out
     }
 

@@ -46,6 +46,13 @@ public final class Scheduler {
     private var running = false
     /// Number of scheduling cycles run.
     public private(set) var cycles = 0
+    /// Pods ("ns/name") whose every scheduling cycle is explained (filter verdicts and scores).
+    public var explainPods: Set<String> = []
+    /// The explained cycles, in order: when, which pod, and the cycle's result.
+    public private(set) var explained: [(time: SimTime, pod: String, result: Framework.Result)] = []
+    /// Every pod this scheduler ran a cycle for, in first-cycle order.
+    public private(set) var cycledPods: [String] = []
+    private var cycledSet: Set<String> = []
 
     public init(server: APIServer, framework: Framework, settings: SchedulerSettings = .init()) {
         self.client = server.client("scheduler")
@@ -171,7 +178,12 @@ public final class Scheduler {
         let pod = waiting[k] ?? queued
         let infos = nodeNames.compactMap { nodes[$0] }
         let disabledBefore = framework.disabledPlugins
+        if cycledSet.insert(k).inserted { cycledPods.append(k) }
+        let explain = explainPods.contains(k)
+        framework.explain = explain
         let result = framework.schedule(pod, nodes: infos) { [sim] in sim.random.next("scheduler") }
+        framework.explain = false
+        if explain { explained.append((sim.now, k, result)) }
         // A plugin was switched off: pods its failures left unschedulable may fit now.
         if framework.disabledPlugins != disabledBefore { moveAllToActive() }
         if let target = result.node {

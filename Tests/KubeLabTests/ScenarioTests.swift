@@ -144,6 +144,29 @@ struct ScenarioTests {
         #expect(spreadNodes.count >= 2)
     }
 
+    /// `--explain POD`: every scheduling cycle of that pod, with each node's verdicts.
+    @Test func runExplainsTheCyclesOfAPod() throws {
+        let first = try runScenario("plugins/scenarios/node-crash.lua")
+        let replacement = try #require(first.cycledPods.last)
+        let path = "plugins/scenarios/node-crash.lua"
+        let sc = try LuaScenario(LoadedPlugin.load(path: "\(repoRoot)/\(path)", displayPath: path))
+        var options = RunOptions(seed: 1)
+        options.explainPods = [String(replacement.split(separator: "/")[1])]
+        let r = try ScenarioRunner(scenario: sc, schedulers: [], options: options, scenarioDirectory: "\(repoRoot)/plugins/scenarios").run()
+        // Explaining changes nothing about the run.
+        #expect(r.event_log_sha256 == first.event_log_sha256)
+        let cycle = try #require(r.explained.first)
+        #expect(r.explained.allSatisfy { $0.entry.pod == replacement })
+        let victim = try #require(r.faults.first?.target)
+        // The crashed node carries the unreachable taint: TaintToleration rejects it.
+        let rejected = try #require(cycle.entry.nodes.first { $0.node == victim })
+        #expect(rejected.filters.last?.plugin == "TaintToleration")
+        #expect(rejected.filters.last?.status == "UnschedulableAndUnresolvable")
+        let chosen = try #require(cycle.entry.nodes.first { $0.node == cycle.entry.node })
+        #expect(chosen.scores.map(\.plugin).contains("NodeResourcesFit"))
+        #expect(cycle.t > 300)
+    }
+
     @Test func settingsFromTheCommandLineChangeTheTimings() throws {
         let r = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua",
                                 settings: [("default_toleration_seconds", "30"), ("node_monitor_grace_period", "20s")])

@@ -347,7 +347,7 @@ extension SchedulerConfiguration {
 
     /// Default plugins kubelab does not simulate yet; a profile that enables them gets no
     /// effect from them.
-    public static let notYetSimulated: Set<String> = ["PodTopologySpread", "InterPodAffinity", "DefaultPreemption"]
+    public static let notYetSimulated: Set<String> = ["DefaultPreemption"]
 
     /// The built-in plugins and how their `pluginConfig` arguments are read.
     static let builtIns: [String: Factory] = [
@@ -401,6 +401,50 @@ extension SchedulerConfiguration {
                 fit.shape = shape
             }
             return fit
+        },
+        "InterPodAffinity": { a, f throws(ManifestError) in
+            try only(a, f, ["hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"])
+            var weight: Int64 = 1
+            if let w = a?["hardPodAffinityWeight"] {
+                guard let v = integer(w), (0...100).contains(v) else {
+                    throw ManifestError(file: "", line: w.line, field: "\(f).hardPodAffinityWeight", message: "not in valid range [0-100]: \(w.summary)")
+                }
+                weight = v
+            }
+            let ignore = a?["ignorePreferredTermsOfExistingPods"]?.scalarText == "true"
+            return InterPodAffinity(hardPodAffinityWeight: weight, ignorePreferredTermsOfExistingPods: ignore)
+        },
+        "PodTopologySpread": { a, f throws(ManifestError) in
+            try only(a, f, ["defaultConstraints", "defaultingType"])
+            let type = a?["defaultingType"]?.scalarText ?? "System"
+            guard type == "System" || type == "List" else {
+                throw ManifestError(file: "", line: a?["defaultingType"]?.line, field: "\(f).defaultingType",
+                                    message: "expected System or List, got \"\(type)\"")
+            }
+            var constraints: [TopologySpreadConstraint] = []
+            if case .sequence(let items, _)? = a?["defaultConstraints"] {
+                for (i, item) in items.enumerated() {
+                    let cf = "\(f).defaultConstraints[\(i)]"
+                    try only(item, cf, ["maxSkew", "topologyKey", "whenUnsatisfiable"])
+                    guard let skew = item["maxSkew"].flatMap(integer), skew > 0 else {
+                        throw ManifestError(file: "", line: item.line, field: "\(cf).maxSkew", message: "must be greater than 0")
+                    }
+                    guard let key = item["topologyKey"]?.scalarText, !key.isEmpty else {
+                        throw ManifestError(file: "", line: item.line, field: "\(cf).topologyKey", message: "required")
+                    }
+                    let when = item["whenUnsatisfiable"]?.scalarText ?? ""
+                    guard when == "DoNotSchedule" || when == "ScheduleAnyway" else {
+                        throw ManifestError(file: "", line: item.line, field: "\(cf).whenUnsatisfiable",
+                                            message: "expected DoNotSchedule or ScheduleAnyway, got \"\(when)\"")
+                    }
+                    constraints.append(TopologySpreadConstraint(maxSkew: Int(skew), topologyKey: key, whenUnsatisfiable: when))
+                }
+            }
+            if type == "System" && !constraints.isEmpty {
+                throw ManifestError(file: "", line: a?["defaultConstraints"]?.line, field: "\(f).defaultConstraints",
+                                    message: "should be empty when defaultingType is System")
+            }
+            return PodTopologySpread(defaulting: type == "System" ? .system : .list(constraints))
         },
         "NodeResourcesBalancedAllocation": { a, f throws(ManifestError) in
             try only(a, f, ["resources"])

@@ -33,21 +33,25 @@ public final class Framework {
     /// The built-in filters every profile keeps (kube-scheduler's defaults that decide
     /// feasibility), in kube-scheduler's order.
     public static func defaultFilters() -> [any FilterPlugin] {
-        [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinityFilter(), NodePorts(), NodeResourcesFit()]
+        [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinityFilter(), NodePorts(), NodeResourcesFit(),
+         PodTopologySpread(), InterPodAffinity()]
     }
 
-    /// kube-scheduler's default profile, reduced to the built-ins kubelab has so far: the
-    /// default filters, and the scores with their default weights (TaintToleration 3,
-    /// NodeAffinity 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1,
-    /// ImageLocality 1). One plugin object serves every extension point it implements.
+    /// kube-scheduler's default profile, reduced to the built-ins kubelab has (no volume
+    /// plugins): the default filters, and the scores with their default weights
+    /// (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1, PodTopologySpread 2,
+    /// InterPodAffinity 2, NodeResourcesBalancedAllocation 1, ImageLocality 1). One plugin
+    /// object serves every extension point it implements.
     public static func defaultProfile() -> Framework {
         let filters = defaultFilters()
         func plugin<T>(_ type: T.Type) -> T? { filters.lazy.compactMap { $0 as? T }.first }
         let taints = plugin(TaintToleration.self) ?? TaintToleration()
         let affinity = plugin(NodeAffinityFilter.self) ?? NodeAffinityFilter()
         let fit = plugin(NodeResourcesFit.self) ?? NodeResourcesFit()
+        let spread = plugin(PodTopologySpread.self) ?? PodTopologySpread()
+        let interPod = plugin(InterPodAffinity.self) ?? InterPodAffinity()
         return Framework(filters: filters, scores: [
-            (taints, 3), (affinity, 2), (fit, 1), (NodeResourcesBalancedAllocation(), 1), (ImageLocality(), 1),
+            (taints, 3), (affinity, 2), (fit, 1), (spread, 2), (interPod, 2), (NodeResourcesBalancedAllocation(), 1), (ImageLocality(), 1),
         ])
     }
 

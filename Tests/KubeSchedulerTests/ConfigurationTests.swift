@@ -19,8 +19,8 @@ struct ConfigurationTests {
         let d = Framework.defaultProfile()
         #expect(f.filters.map(\.name) == d.filters.map(\.name))
         #expect(f.scores.map { "\($0.plugin.name)=\($0.weight)" } == d.scores.map { "\($0.plugin.name)=\($0.weight)" })
-        #expect(f.preFilters?.map(\.name) == ["NodeAffinity", "NodePorts"])
-        #expect(f.preScores?.map(\.name) == ["NodeAffinity", "NodeResourcesBalancedAllocation"])
+        #expect(f.preFilters?.map(\.name) == ["NodeAffinity", "NodePorts", "PodTopologySpread", "InterPodAffinity"])
+        #expect(f.preScores?.map(\.name) == ["NodeAffinity", "PodTopologySpread", "InterPodAffinity", "NodeResourcesBalancedAllocation"])
         #expect(f.queueSort == nil)
     }
 
@@ -51,7 +51,9 @@ struct ConfigurationTests {
         #expect(fs.map(\.schedulerName) == ["default-scheduler", "packer"])
         let (d, p) = (fs[0].framework, fs[1].framework)
         #expect(d.percentageOfNodesToScore == 70 && p.percentageOfNodesToScore == 100)
-        #expect(p.scores.map { "\($0.plugin.name)=\($0.weight)" } == ["NodeResourcesFit=5", "TaintToleration=3", "NodeAffinity=2", "ImageLocality=1"])
+        #expect(p.scores.map { "\($0.plugin.name)=\($0.weight)" } == [
+            "NodeResourcesFit=5", "TaintToleration=3", "NodeAffinity=2", "PodTopologySpread=2", "InterPodAffinity=2", "ImageLocality=1",
+        ])
         #expect(!p.filters.contains { $0.name == "NodePorts" })
         #expect(d.filters.contains { $0.name == "NodePorts" })
         #expect((p.scores.first?.plugin as? NodeResourcesFit)?.strategy == .mostAllocated)
@@ -85,7 +87,7 @@ struct ConfigurationTests {
                 enabled: [ { name: binpack, weight: 4 } ]
         """)
         let f = try c.frameworks(extra: ["binpack": lua])[0].framework
-        #expect(f.scores.map { "\($0.plugin.name)=\($0.weight)" } == ["TaintToleration=3", "NodeAffinity=2", "ImageLocality=1", "binpack=4"])
+        #expect(f.scores.map { "\($0.plugin.name)=\($0.weight)" } == ["TaintToleration=3", "NodeAffinity=2", "PodTopologySpread=2", "InterPodAffinity=2", "ImageLocality=1", "binpack=4"])
         // binpack has no filter: enabling it at filter is an error naming the field.
         let bad = try Self.parse(Self.header + """
         profiles:
@@ -112,6 +114,10 @@ struct ConfigurationTests {
          "profiles[0].pluginConfig[0].args.scoringStrategy.type: expected one of LeastAllocated, MostAllocated, RequestedToCapacityRatio"),
         ("profiles:\n  - plugins:\n      sorting: {}\n", "profiles[0].plugins.sorting: unknown extension point"),
         ("profile: []\n", "profile: unknown field"),
+        ("profiles:\n  - pluginConfig:\n      - name: PodTopologySpread\n        args:\n          defaultingType: Sometimes\n",
+         "profiles[0].pluginConfig[0].args.defaultingType: expected System or List"),
+        ("profiles:\n  - pluginConfig:\n      - name: InterPodAffinity\n        args:\n          hardPodAffinityWeight: 101\n",
+         "profiles[0].pluginConfig[0].args.hardPodAffinityWeight: not in valid range [0-100]"),
     ])
     func invalidConfigurationsNameTheField(_ body: String, _ message: String) throws {
         #expect {

@@ -28,9 +28,11 @@ struct FrameworkTests {
         #expect(f.nextStartNodeIndex == 0)
         // Unexamined nodes carry no verdicts; examined ones show every filter that ran.
         #expect(first.nodes[150].filters.isEmpty)
-        #expect(first.nodes[0].filters.map(\.plugin) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit"])
-        // NodeAffinity and NodePorts have nothing to check for this pod: PreFilter skipped them.
-        #expect(first.nodes[0].filters.map(\.status) == [.success, .success, .success, .skip, .skip, .success])
+        #expect(first.nodes[0].filters.map(\.plugin) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
+                                                         "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"])
+        // NodeAffinity, NodePorts, PodTopologySpread and InterPodAffinity have nothing to
+        // check for this pod: PreFilter skipped them.
+        #expect(first.nodes[0].filters.map(\.status) == [.success, .success, .success, .skip, .skip, .success, .skip, .skip])
     }
 
     @Test func withAHundredPercentEveryNodeIsExamined() {
@@ -70,9 +72,11 @@ struct FrameworkTests {
 
     @Test func theDefaultProfileHasKubeSchedulersScoresAndWeights() {
         let f = Framework.defaultProfile()
-        #expect(f.filters.map(\.name) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit"])
+        #expect(f.filters.map(\.name) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
+                                          "PodTopologySpread", "InterPodAffinity"])
         #expect(f.scores.map { "\($0.plugin.name)=\($0.weight)" } == [
-            "TaintToleration=3", "NodeAffinity=2", "NodeResourcesFit=1", "NodeResourcesBalancedAllocation=1", "ImageLocality=1",
+            "TaintToleration=3", "NodeAffinity=2", "NodeResourcesFit=1", "PodTopologySpread=2", "InterPodAffinity=2",
+            "NodeResourcesBalancedAllocation=1", "ImageLocality=1",
         ])
     }
 

@@ -9,11 +9,16 @@ internal import CLuaShims
 /// lifted (host mode), so allocation cannot raise either.
 extension StateCore {
     static let maxDepth = 64
+    /// Values one conversion may produce. A table reachable many times is converted each
+    /// time, so without a cap a small DAG (`t = {t, t}` 26 times) would expand to 2^26
+    /// values, with no Lua budget to stop it.
+    static let maxValues = 200_000
 
     private struct PullContext {
         var root: String
         var path: [String] = []
         var visiting: Set<UInt> = []
+        var values = 0
 
         func failure(_ reason: String) -> LuaError {
             let at = path.isEmpty ? "" : " at " + path.joined()
@@ -29,6 +34,10 @@ extension StateCore {
     }
 
     private func pull(_ idx: Int32, _ L: OpaquePointer, _ ctx: inout PullContext, depth: Int) throws(LuaError) -> LuaValue {
+        ctx.values += 1
+        guard ctx.values <= Self.maxValues else {
+            throw ctx.failure("more than \(Self.maxValues) values (a table that appears several times counts each time)")
+        }
         switch lua_type(L, idx) {
         case LUA_TNIL:
             return .nil

@@ -82,6 +82,25 @@ struct AdversarialPluginTests {
         #expect(alone.plugin_failures.isEmpty)
     }
 
+    /// Plugins the fuzzer found that once stalled the host (Fuzz/regressions/lua): each
+    /// now fails cleanly, at load or in its hook, with the cause named.
+    @Test func fuzzRegressionsFailCleanly() throws {
+        let dir = "\(repoRoot)/Fuzz/regressions/lua"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".lua") }.sorted()
+        #expect(files.count >= 2)
+        for f in files {
+            let plugin: LoadedPlugin
+            do {
+                plugin = try LoadedPlugin.load(path: "\(dir)/\(f)", displayPath: f, limits: Self.limits)
+            } catch {
+                #expect(error.message.contains("more than 200000 values"), "\(f): \(error.message)")
+                continue
+            }
+            let out = try pass(nodes: nodesYAML(2), pods: podsYAML(1)).run(plugin: plugin, seed: 1)
+            #expect(out.plugin_failures.first?.contains("more than 200000 values") == true, "\(f): \(out.plugin_failures)")
+        }
+    }
+
     @Test func theSameStateKeepsWorkingAfterAFailure() throws {
         let plugin = try LoadedPlugin.load(source: """
         local calls = 0

@@ -66,6 +66,8 @@ extension LuaHostSuite {
                 ("local t = {} t.me = t return t", "cycle"),
                 ("local t = {} for i = 1, 70 do t = { t } end return t", "deeper than 64"),
                 ("return coroutine.create(function() end)", "thread"),
+                // A table shared many times would expand exponentially (found by fuzzing).
+                ("local t = {} for i = 1, 26 do t = { t, t } end return t", "more than 200000 values"),
             ]
             for (code, fragment) in cases {
                 let error = luaError { try state.load(source: code, chunkName: "bad.lua") }

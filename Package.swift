@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kubelab", targets: ["KubeLabCLI"]),
+        // The modules, for the fuzz targets (Fuzz/) and the benchmarks (Benchmarks/).
+        .library(name: "KubelabCore", targets: ["SimCore", "KubeAPI", "KubeScheduler", "LuaHost", "LuaPlugins", "KubeLab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -234,7 +234,8 @@ public final class Framework {
         }
         let preScores = self.preScores ?? scores.compactMap { $0.plugin as? any PreScorePlugin }
         var skippedScores: Set<ObjectIdentifier> = []
-        for pre in preScores where pre.isEnabled && pre.preScore(state, pod, feasibleInfos).code == .skip {
+        // A PreScore that fails leaves its plugin out too: it would score 0 on every node.
+        for pre in preScores where pre.isEnabled && pre.preScore(state, pod, feasibleInfos).code != .success {
             skippedScores.insert(ObjectIdentifier(pre))
         }
         scores = scores.filter { !skippedScores.contains(ObjectIdentifier($0.plugin)) }
@@ -309,6 +310,7 @@ public final class Framework {
                 var bound = p
                 bound.spec.nodeName = n
                 infos[i].add(bound)
+                for pb in f.postBinds where pb.isEnabled { pb.postBind(CycleState(), bound, nodeName: n) }
             }
             out.append(("\(p.metadata.namespace)/\(p.metadata.name)", r))
         }

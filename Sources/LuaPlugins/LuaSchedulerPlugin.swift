@@ -179,6 +179,9 @@ extension LuaSchedulerPlugin: ExtensionPoints, WeightedPlugin {
         case .score: return hasScore
         case .queueSort: return hasQueueSort
         case .permit: return hasPermit
+        case .preFilter: return plugin.has("prefilter")
+        case .preScore: return plugin.has("prescore")
+        case .postBind: return plugin.has("postbind")
         default: return false
         }
     }
@@ -244,6 +247,130 @@ extension LuaSchedulerPlugin {
     }
 }
 
+extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
+    /// `prefilter(pod, state)`: nil or true goes on; `"skip"` skips this plugin's filter for
+    /// the cycle; `false, "reason"` makes the pod unschedulable on every node;
+    /// `{ nodes = { "n1", ... } }` narrows the nodes worth filtering. A failure rejects
+    /// every node with the error as the reason.
+    public func runPreFilter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> (nodeNames: [String]?, status: Status) {
+        guard switchedOff == nil, plugin.has("prefilter") else { return (nil, Status(.skip, plugin: name)) }
+        let results: [LuaValue]
+        do {
+            results = try call("prefilter", state, [podView(state, pod)])
+        } catch {
+            let msg = plugin.describe(error, hook: "prefilter")
+            keepTraceback(msg, error)
+            fail(msg)
+            return (nil, Status(.error, [msg], plugin: name))
+        }
+        switch results.first ?? .nil {
+        case .nil, .boolean(true):
+            succeeded()
+            return (nil, .success)
+        case .string("skip"):
+            succeeded()
+            return (nil, Status(.skip, plugin: name))
+        case .boolean(false):
+            succeeded()
+            let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
+            return (nil, Status(.unschedulableAndUnresolvable, [reason], plugin: name))
+        case .map(let m) where m.keys.allSatisfy({ $0 == "nodes" }):
+            if let list = m["nodes"]?.arrayValue, list.allSatisfy({ $0.stringValue != nil }) {
+                succeeded()
+                return (list.compactMap(\.stringValue), .success)
+            }
+            fallthrough
+        default:
+            let msg = "\(plugin.file): in prefilter: expected nil, true, \"skip\", false with a reason, or { nodes = { ... } }, got \(LuaHostText.describe(results.first ?? .nil))"
+            fail(msg)
+            return (nil, Status(.error, [msg], plugin: name))
+        }
+    }
+
+    /// `prescore(pod, nodes, state)` with the feasible nodes' views: nil or true goes on;
+    /// `"skip"` leaves this plugin out of the cycle's scoring. A failure scores 0 on every
+    /// node.
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
+        guard switchedOff == nil, plugin.has("prescore") else { return .success }
+        let results: [LuaValue]
+        do {
+            results = try call("prescore", state, [podView(state, pod), .array(nodes.map(Views.node))])
+        } catch {
+            let msg = plugin.describe(error, hook: "prescore")
+            keepTraceback(msg, error)
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+        switch results.first ?? .nil {
+        case .nil, .boolean(true):
+            succeeded()
+            return .success
+        case .string("skip"):
+            succeeded()
+            return Status(.skip, plugin: name)
+        case let other:
+            let msg = "\(plugin.file): in prescore: expected nil, true or \"skip\", got \(LuaHostText.describe(other))"
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+    }
+
+    /// `normalize(pod, scores, state)`: `scores` maps node names to this plugin's raw
+    /// scores; return the same map with every score from 0 to 100. A failure, or anything
+    /// else, scores 0 on every node.
+    public func normalize(_ state: CycleState, _ pod: Pod, _ scores: inout [(node: String, score: Int64)]) -> Status {
+        guard switchedOff == nil, plugin.has("normalize") else { return .success }
+        var raw: [String: LuaValue] = [:]
+        for s in scores { raw[s.node] = .integer(s.score) }
+        let results: [LuaValue]
+        do {
+            results = try call("normalize", state, [podView(state, pod), .map(raw)])
+        } catch {
+            let msg = plugin.describe(error, hook: "normalize")
+            keepTraceback(msg, error)
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+        guard case .map(let m)? = results.first else {
+            let msg = "\(plugin.file): in normalize: expected a table of node name -> score, got \(LuaHostText.describe(results.first ?? .nil))"
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+        var out = scores
+        for i in out.indices {
+            let v = m[out[i].node] ?? .nil
+            let d: Double? = switch v {
+            case .integer(let x): Double(x)
+            case .number(let x): x
+            default: nil
+            }
+            guard let score = d, score.isFinite, score >= 0, score <= Double(maxNodeScore) else {
+                let msg = "\(plugin.file): in normalize: the score of \(out[i].node) must be a number from 0 to 100, got \(LuaHostText.describe(v))"
+                fail(msg)
+                return Status(.error, [msg], plugin: name)
+            }
+            out[i].score = Int64(score)
+        }
+        succeeded()
+        scores = out
+        return .success
+    }
+
+    /// `postbind(pod, node_name)`: told that the pod was bound; its result is ignored and a
+    /// failure is only reported.
+    public func postBind(_ state: CycleState, _ pod: Pod, nodeName: String) {
+        guard switchedOff == nil, plugin.has("postbind") else { return }
+        do {
+            _ = try call("postbind", state, [Views.pod(pod), .string(nodeName)])
+            succeeded()
+        } catch {
+            let msg = plugin.describe(error, hook: "postbind")
+            keepTraceback(msg, error)
+            fail(msg)
+        }
+    }
+}
+
 /// Short, safe descriptions of Lua values for error messages.
 enum LuaHostText {
     static func describe(_ v: LuaValue) -> String {
@@ -279,6 +406,12 @@ extension Framework {
             f.fallbackScores = f.scores
             f.scores = scorers.map { ($0, $0.weight) }
         }
+        // The built-ins' PreFilter/PreScore, then the Lua plugins' own hooks.
+        f.preFilters = f.filters.compactMap { $0 as? any PreFilterPlugin }.filter { !($0 is LuaSchedulerPlugin) }
+            + plugins.filter { $0.plugin.has("prefilter") }
+        f.preScores = (f.scores + f.fallbackScores).compactMap { $0.plugin as? any PreScorePlugin }.filter { !($0 is LuaSchedulerPlugin) }
+            + plugins.filter { $0.plugin.has("prescore") }
+        f.postBinds += plugins.filter { $0.plugin.has("postbind") } as [any PostBindPlugin]
         return f
     }
 }

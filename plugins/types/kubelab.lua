@@ -62,6 +62,10 @@
 ---@field score? fun(pod: kubelab.Pod, node: kubelab.Node, state: table): number
 ---@field queue_sort? fun(a: kubelab.Pod, b: kubelab.Pod): boolean true when a is scheduled before b
 ---@field permit? fun(pod: kubelab.Pod, node_name: string, state: table): "allow"|"deny", string?
+---@field prefilter? fun(pod: kubelab.Pod, state: table): (boolean|"skip"|{ nodes: string[] })?, string?
+---@field prescore? fun(pod: kubelab.Pod, nodes: kubelab.Node[], state: table): (boolean|"skip")?
+---@field normalize? fun(pod: kubelab.Pod, scores: table<string, integer>, state: table): table<string, number>
+---@field postbind? fun(pod: kubelab.Pod, node_name: string)
 
 ---@class kubelab.PodFilter
 ---@field labels? table<string, string>

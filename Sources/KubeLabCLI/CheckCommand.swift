@@ -117,7 +117,7 @@ struct Check: ParsableCommand {
         print("smoke    8 pods on 4 nodes: \(placed) placed, \(out.unschedulable.count) unschedulable")
         for hook in lua.costs.keys.sorted() {
             guard let c = lua.costs[hook], c.calls > 0 else { continue }
-            print("  \(hook.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.calls) calls, \(c.instructions / c.calls) instructions/call, \(c.nanoseconds / c.calls) ns/call")
+            print("  \(hook.padding(toLength: max(10, hook.count), withPad: " ", startingAt: 0)) \(c.calls) calls, \(c.instructions / c.calls) instructions/call, \(c.nanoseconds / c.calls) ns/call")
         }
         return (lua.failures, lua.tracebacks)
     }

@@ -5,6 +5,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 KUBELAB := .build/debug/kubelab
 
 .PHONY: help deps build run test bench clean
+.PHONY: fuzz test-asan
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -28,6 +29,13 @@ test: deps ## build and run every test, then the determinism and boundary checks
 	$(SWIFT) test --skip-build
 	@./scripts/check-boundaries.sh
 	@./scripts/check-determinism.sh $(KUBELAB)
+
+fuzz: deps ## fuzz the manifest decoder, the quantity parser and the plugin loader (FUZZ_SECONDS each, default 60)
+	./scripts/fuzz.sh
+
+test-asan: deps ## run the Lua host tests under the address sanitizer
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	$(SWIFT) test --skip-build --disable-xctest --sanitize=address --scratch-path .build-asan --filter 'LuaHostTests|AdversarialPlugin'
 
 clean: ## remove build products
 	rm -rf .build

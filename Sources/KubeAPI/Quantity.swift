@@ -115,7 +115,9 @@ public struct Quantity: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The canonical text, as Kubernetes' `Quantity.String()` writes it: "500m", "2", "1Gi"
     /// (binary when the quantity was written with a binary suffix and is a whole number of at
-    /// least 1024), "1e3" for exponent notation. It parses back to the same value.
+    /// least 1024), "1e3" for exponent notation. It parses back to the same value,
+    /// with one exception Kubernetes shares: a value beyond 2^63-1 that the exact fast path
+    /// kept ("9223372036854775.9k") is written with 19 or more digits, which read back capped.
     public var description: String {
         if digits.isEmpty { return "0" }
         let sign = negative ? "-" : ""

@@ -110,6 +110,17 @@ let invalidQuantities = [
         #expect(back.description == q.description)
     }
 
+    /// Found by fuzzing (Fuzz/regressions/quantity): as in Kubernetes, the fast path keeps a
+    /// value just above 2^63-1 exactly, and its canonical text reads back capped.
+    @Test func aValueAboveTheInt64RangeReadsBackCappedAsInKubernetes() throws {
+        let q = try Quantity(parsing: "9223372036854775.9k")
+        #expect(q.description == "9223372036854775900")
+        let back = try Quantity(parsing: q.description)
+        #expect(back.description == "9223372036854775807")
+        #expect(back.value == Int64.max)
+        #expect(try Quantity(parsing: back.description) == back)
+    }
+
     @Test(arguments: invalidQuantities)
     func rejects(_ text: String) {
         #expect(throws: QuantityError.self) { try Quantity(parsing: text) }

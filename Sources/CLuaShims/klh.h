@@ -18,6 +18,9 @@
 /* refusals of the hard cap after which the hook gives the memory verdict (sticky) */
 #define KLH_MAX_REFUSALS 4
 
+/* Bytes a plugin allocates per instruction charged to its budget (state.c). */
+#define KLH_BYTES_PER_INSTRUCTION 16
+
 typedef struct klh_ctx {
     /* memory */
     size_t mem_used;

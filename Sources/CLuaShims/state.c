@@ -34,6 +34,15 @@ static void *klh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         return NULL;
     }
     c->mem_used = c->mem_used - old + nsize;
+    /* Strings a plugin creates are charged to its instruction budget, one instruction per
+     * KLH_BYTES_PER_INSTRUCTION bytes: building one copies it (`s = s .. x` in a loop,
+     * s:upper(), string.format), work no count hook sees. A new string's size depends only
+     * on its contents, so the charge is the same on every run and machine (stack and table
+     * growth are left out: they depend on history, and table work is counted already).
+     * When ptr is NULL, osize is the new object's type tag. The verdict comes from the
+     * count hook, within KLH_HOOK_COUNT instructions. */
+    if (c->enforce > 0 && ptr == NULL && osize == LUA_TSTRING)
+        c->spent += (int64_t)(nsize / KLH_BYTES_PER_INSTRUCTION);
     return p;
 }
 

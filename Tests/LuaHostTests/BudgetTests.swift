@@ -59,6 +59,22 @@ extension LuaHostSuite {
             #expect(error?.kind == .budget)
         }
 
+        @Test func stringsBuiltByCopyingAreChargedToTheBudget() throws {
+            // Each `..` copies the whole string in one instruction; the bytes of every new
+            // string are charged, so the verdict is the instruction budget's, on every machine.
+            let state = try LuaState()
+            let error = luaError { try state.load(source: "local s = '' while true do s = s .. '1' end", chunkName: "grow.lua") }
+            #expect(error?.kind == .budget)
+            #expect(error?.message == "grow.lua:1: instruction budget exceeded (50000000 instructions)")
+            // The same work costs the same every time.
+            let f = try luaFunction(state, "return function() local s = '' for i = 1, 2000 do s = s .. 'x' end return #s end")
+            _ = try state.call(f, [])
+            let first = state.lastCallCost.instructions
+            _ = try state.call(f, [])
+            #expect(state.lastCallCost.instructions == first)
+            #expect(first > 2000 * 2000 / 2 / 16)
+        }
+
         @Test func stringMemoryBombIsAMemoryError() throws {
             let state = try LuaState()
             let f = try functionRef(Fixture.load("memory_string.lua", into: state).first)

@@ -48,7 +48,8 @@ extension LuaHostSuite {
             #expect(state.lastCallCost.instructions == 50_000)
             let syntax = luaError { try state.load(source: "return +", chunkName: "l.lua") }
             #expect(syntax?.kind == .syntax)
-            #expect(state.lastCallCost.instructions == 0)
+            // Compiling runs no instruction; only the strings it creates are charged.
+            #expect(state.lastCallCost.instructions < 16)
         }
 
         @Test func cWorkIsPartOfTheCost() throws {

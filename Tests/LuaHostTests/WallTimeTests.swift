@@ -14,8 +14,8 @@ extension LuaHostSuite {
         }
 
         @Test func guardStopsCHeavyWorkAndIsStickyUnderPcall() throws {
-            // 100_000 instructions of this loop take seconds; the wall guard ends it at ~50ms.
-            let state = try LuaState(limits: LuaLimits(instructionsPerCall: 100_000, wallTimePerCall: .milliseconds(50)))
+            // 200_000 instructions of this loop take seconds; the wall guard ends it at ~50ms.
+            let state = try LuaState(limits: LuaLimits(instructionsPerCall: 200_000, wallTimePerCall: .milliseconds(50)))
             var error: LuaError?
             let elapsed = seconds { error = luaError { try Fixture.load("wall_c_heavy.lua", into: state) } }
             #expect(error?.kind == .budget)
@@ -24,7 +24,7 @@ extension LuaHostSuite {
             #expect(error?.chunk == "plugins/wall_c_heavy.lua")
             #expect(elapsed < 2)
             let cost = state.lastCallCost
-            #expect(cost.instructions < 100_000)
+            #expect(cost.instructions < 200_000)
             #expect(cost.nanoseconds >= 50_000_000)
             // the next call gets a fresh clock and works
             let ok = try luaFunction(state, "return function() return ('ab'):upper() end")
@@ -42,8 +42,9 @@ extension LuaHostSuite {
             let state = try LuaState(limits: LuaLimits(instructionsPerCall: 2_000_000, wallTimePerCall: .milliseconds(30)))
             let f = try luaFunction(state, """
                 return function()
-                  local s = ("y"):rep(1 << 16)
-                  local co = coroutine.wrap(function() while true do local _ = s:lower() end end)
+                  local a, b = "y", "y"
+                  for _ = 1, 18 do a = a .. a; b = b .. b end
+                  local co = coroutine.wrap(function() local n = 0 while true do if a == b then n = n + 1 end end end)
                   co()
                 end
                 """)

@@ -69,6 +69,12 @@ public final class Scheduler {
         scheduleFlush()
     }
 
+    /// The event log's name for this scheduler: "scheduler" for default-scheduler,
+    /// "scheduler/NAME" for another profile.
+    public var component: String {
+        settings.schedulerName == "default-scheduler" ? "scheduler" : "scheduler/\(settings.schedulerName)"
+    }
+
     private func key(_ p: Pod) -> String { "\(p.metadata.namespace)/\(p.metadata.name)" }
 
     private func onNode(_ e: WatchEvent) {
@@ -197,18 +203,18 @@ public final class Scheduler {
                 waiting[k] = nil
                 lastAttempt[k] = nil
                 let score = result.nodes.first { $0.node == target }?.total ?? 0
-                sim.record("scheduler", "bound \(k) to \(target) (score \(score))")
+                sim.record(component, "bound \(k) to \(target) (score \(score))")
                 client.recordEvent(about: .pod(pod), reason: "Scheduled",
                                    message: "Successfully assigned \(k) to \(target)")
                 for p in framework.postBinds { p.postBind(CycleState(), bound, nodeName: target) }
             } catch {
-                sim.record("scheduler", "binding \(k) to \(target) failed: \(error.message)")
+                sim.record(component, "binding \(k) to \(target) failed: \(error.message)")
                 retryLater(pod)
             }
         } else {
             let msg = result.message
             if attempts[k] == nil {
-                sim.record("scheduler", "\(k) is unschedulable: \(msg)")
+                sim.record(component, "\(k) is unschedulable: \(msg)")
                 client.recordEvent(about: .pod(pod), type: "Warning", reason: "FailedScheduling", message: msg)
             }
             attempts[k, default: 0] += 1

@@ -142,6 +142,9 @@ struct ScenarioTests {
         // MostAllocated puts the packer's pods on one node; the default profile spreads.
         #expect(packedNodes.count == 1)
         #expect(spreadNodes.count >= 2)
+        // Each scheduler logs under its own name.
+        #expect(r.eventLines.filter { $0.component == "scheduler/packer" && $0.message.hasPrefix("bound default/packed-") }.count == 3)
+        #expect(r.eventLines.filter { $0.component == "scheduler" && $0.message.hasPrefix("bound default/spread-") }.count == 3)
     }
 
     /// `--explain POD`: every scheduling cycle of that pod, with each node's verdicts.

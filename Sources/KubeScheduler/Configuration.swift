@@ -23,7 +23,8 @@ extension Plugin {
         case .score: return self is any ScorePlugin
         case .permit: return self is any PermitPlugin
         case .postBind: return self is any PostBindPlugin
-        case .preEnqueue, .postFilter, .reserve, .preBind, .bind: return false
+        case .reserve: return self is any ReservePlugin
+        case .preEnqueue, .postFilter, .preBind, .bind: return false
         }
     }
 }
@@ -340,6 +341,7 @@ extension SchedulerConfiguration {
         }
         f.queueSort = sorts.first
         f.permits = (lists[.permit] ?? []).compactMap { $0 as? any PermitPlugin }
+        f.reserves = (lists[.reserve] ?? []).compactMap { $0 as? any ReservePlugin }
         f.postBinds = (lists[.postBind] ?? []).compactMap { $0 as? any PostBindPlugin }
         f.percentageOfNodesToScore = profile.percentageOfNodesToScore ?? percentageOfNodesToScore
         return f

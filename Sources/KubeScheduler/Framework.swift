@@ -22,6 +22,7 @@ public final class Framework {
     /// The profile's QueueSort; nil means PrioritySort.
     public var queueSort: (any QueueSortPlugin)?
     public var permits: [any PermitPlugin] = []
+    public var reserves: [any ReservePlugin] = []
     /// The scores used when every plugin of `scores` is switched off (for a profile whose
     /// Lua scores replaced the defaults: the defaults again).
     public var fallbackScores: [(plugin: any ScorePlugin, weight: Int64)] = []
@@ -106,9 +107,16 @@ public final class Framework {
         public var permitDenied: Status?
         /// The node that Permit denied.
         public var deniedNode: String?
+        /// Permit said `wait`: the pod is reserved on this node until the permit plugins
+        /// allow it (`Framework.permitAgain`) or `waitNanoseconds` pass.
+        public var waitingOn: String?
+        public var waitNanoseconds: Int64 = 0
+        /// The permit plugin that asked for the wait.
+        public var waitingPlugin = ""
         /// kube-scheduler's FitError text: "0/4 nodes are available: 4 Insufficient cpu."
         public var message: String {
             if let n = node { return "bound to \(n)" }
+            if let w = waitingOn { return "waiting on permit at \(w)" }
             if let d = permitDenied {
                 return "rejected by permit plugin \(d.plugin) on \(deniedNode ?? "?"): \(d.message)"
             }
@@ -122,6 +130,7 @@ public final class Framework {
     /// Plugins of the profile that are switched off.
     public var disabledPlugins: Int {
         filters.count { !$0.isEnabled } + scores.count { !$0.plugin.isEnabled } + permits.count { !$0.isEnabled }
+            + reserves.count { !$0.isEnabled }
     }
 
     /// Runs filters and scores over `nodes` (in the given order) and picks the node with
@@ -270,15 +279,52 @@ public final class Framework {
         return permit(state, pod, chosen: nodes[best].name, results)
     }
 
+    /// Reserve, then Permit, on the chosen node.
     private func permit(_ state: CycleState, _ pod: Pod, chosen: String, _ results: [NodeResult]) -> Result {
-        for p in permits where p.isEnabled {
-            var st = p.permit(state, pod, nodeName: chosen)
+        for r in reserves where r.isEnabled {
+            var st = r.reserve(state, pod, nodeName: chosen)
             if !st.isSuccess {
-                if st.plugin.isEmpty { st.plugin = p.name }
+                unreserve(pod, nodeName: chosen, state)
+                if st.plugin.isEmpty { st.plugin = r.name }
                 return Result(node: nil, nodes: results, permitDenied: st, deniedNode: chosen)
             }
         }
-        return Result(node: chosen, nodes: results)
+        let st = permitStatus(state, pod, nodeName: chosen)
+        switch st.code {
+        case .success, .skip:
+            return Result(node: chosen, nodes: results)
+        case .wait:
+            return Result(node: nil, nodes: results, waitingOn: chosen, waitNanoseconds: st.waitNanoseconds, waitingPlugin: st.plugin)
+        default:
+            unreserve(pod, nodeName: chosen, state)
+            return Result(node: nil, nodes: results, permitDenied: st, deniedNode: chosen)
+        }
+    }
+
+    /// Every permit plugin's verdict together: the first denial, else `wait` with the
+    /// shortest wait when any plugin waits, else success.
+    func permitStatus(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status {
+        var wait: Status?
+        for p in permits where p.isEnabled {
+            var st = p.permit(state, pod, nodeName: nodeName)
+            if st.plugin.isEmpty { st.plugin = p.name }
+            if st.code == .wait {
+                if wait == nil || st.waitNanoseconds < (wait?.waitNanoseconds ?? 0) { wait = st }
+                continue
+            }
+            if !st.isSuccess { return st }
+        }
+        return wait ?? .success
+    }
+
+    /// Asks the permit plugins again about a waiting pod (a new cycle state).
+    public func permitAgain(_ pod: Pod, nodeName: String) -> Status {
+        permitStatus(CycleState(), pod, nodeName: nodeName)
+    }
+
+    /// Undoes the reservations of a pod that will not be bound, in reverse order.
+    public func unreserve(_ pod: Pod, nodeName: String, _ state: CycleState = CycleState()) {
+        for r in reserves.reversed() where r.isEnabled { r.unreserve(state, pod, nodeName: nodeName) }
     }
 
     /// Places `pods` one at a time on `nodes` (no time passes): each placement counts for
@@ -303,16 +349,54 @@ public final class Framework {
             if let i = index[p.spec.nodeName] { infos[i].add(p) }
         }
         var out: [(key: String, result: Result)] = []
+        // Pods a permit plugin keeps waiting: reserved on their node, asked again after
+        // every cycle; the pass has no time, so those still waiting at its end time out.
+        var waiting: [(slot: Int, pod: Pod, node: String, framework: Framework)] = []
+        func bind(_ p: Pod, _ n: String, _ f: Framework, reserved: Bool) {
+            var bound = p
+            bound.spec.nodeName = n
+            if !reserved, let i = index[n] { infos[i].add(bound) }
+            for pb in f.postBinds where pb.isEnabled { pb.postBind(CycleState(), bound, nodeName: n) }
+        }
+        func release(_ w: (slot: Int, pod: Pod, node: String, framework: Framework)) {
+            w.framework.unreserve(w.pod, nodeName: w.node)
+            if let i = index[w.node] { infos[i].remove(namespace: w.pod.metadata.namespace, name: w.pod.metadata.name) }
+        }
+        func recheck() {
+            var still: [(slot: Int, pod: Pod, node: String, framework: Framework)] = []
+            for w in waiting {
+                let st = w.framework.permitAgain(w.pod, nodeName: w.node)
+                switch st.code {
+                case .success, .skip:
+                    out[w.slot].result = Result(node: w.node, nodes: out[w.slot].result.nodes)
+                    bind(w.pod, w.node, w.framework, reserved: true)
+                case .wait:
+                    still.append(w)
+                default:
+                    release(w)
+                    out[w.slot].result = Result(node: nil, nodes: out[w.slot].result.nodes, permitDenied: st, deniedNode: w.node)
+                }
+            }
+            waiting = still
+        }
         for p in first.queueOrder(pods.filter { $0.spec.nodeName.isEmpty || index[$0.spec.nodeName] == nil }) {
             guard let f = profiles.first(where: { $0.name == nil || $0.name == p.spec.schedulerName })?.framework else { continue }
             let r = f.schedule(p, nodes: infos, random: random)
-            if let n = r.node, let i = index[n] {
-                var bound = p
-                bound.spec.nodeName = n
-                infos[i].add(bound)
-                for pb in f.postBinds where pb.isEnabled { pb.postBind(CycleState(), bound, nodeName: n) }
-            }
             out.append(("\(p.metadata.namespace)/\(p.metadata.name)", r))
+            if let n = r.node {
+                bind(p, n, f, reserved: false)
+            } else if let n = r.waitingOn, let i = index[n] {
+                var assumed = p
+                assumed.spec.nodeName = n
+                infos[i].add(assumed)
+                waiting.append((out.count - 1, p, n, f))
+            }
+            if !waiting.isEmpty { recheck() }
+        }
+        for w in waiting {
+            release(w)
+            let st = Status(.unschedulable, ["timed out waiting (a scheduling pass has no time)"], plugin: out[w.slot].result.waitingPlugin)
+            out[w.slot].result = Result(node: nil, nodes: out[w.slot].result.nodes, permitDenied: st, deniedNode: w.node)
         }
         return out
     }

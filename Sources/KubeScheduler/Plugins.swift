@@ -69,10 +69,18 @@ public protocol QueueSortPlugin: Plugin {
 }
 
 /// Permit: the last say before a pod is bound to the chosen node. `success` allows,
-/// `unschedulable` denies (the pod is unschedulable with the reasons), `wait` is not
-/// supported yet and denies.
+/// `unschedulable` denies (the pod is unschedulable with the reasons), `wait` keeps the pod
+/// reserved on the node for up to `waitNanoseconds` while the permit plugins are asked again
+/// after every scheduling cycle; it is rejected when the time runs out.
 public protocol PermitPlugin: Plugin {
     func permit(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status
+}
+
+/// Reserve: told that the pod is assumed on the chosen node (before Permit); `unreserve`
+/// undoes it when a later step rejects the pod. A failing reserve rejects the pod.
+public protocol ReservePlugin: Plugin {
+    func reserve(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status
+    func unreserve(_ state: CycleState, _ pod: Pod, nodeName: String)
 }
 
 /// PrioritySort, kube-scheduler's default QueueSort: higher `spec.priority` first; pods of

@@ -119,13 +119,18 @@ public final class Scheduler {
         }
         waiting[k] = p
         if unschedulable[k] != nil { unschedulable[k] = p; return }
-        if activeOrder[k] == nil && backingOff[k] == nil { enqueue(p) }
+        if activeOrder[k] == nil && backingOff[k] == nil && permitWaiting[k] == nil { enqueue(p) }
     }
 
     /// Takes a pod out of every queue (bound, deleted, or no longer ours).
     private func dequeue(_ k: String) {
         activeOrder[k] = nil; unschedulable[k] = nil; attempts[k] = nil; waiting[k] = nil; lastAttempt[k] = nil
         if let t = backingOff.removeValue(forKey: k) { sim.cancel(t) }
+        if let w = permitWaiting.removeValue(forKey: k) {
+            permitOrder.removeAll { $0 == k }
+            sim.cancel(w.timer)
+            framework.unreserve(w.pod, nodeName: w.node)
+        }
     }
 
     private func forget(_ k: String) {
@@ -193,35 +198,104 @@ public final class Scheduler {
         // A plugin was switched off: pods its failures left unschedulable may fit now.
         if framework.disabledPlugins != disabledBefore { moveAllToActive() }
         if let target = result.node {
-            do {
-                try client.bind(namespace: pod.metadata.namespace, name: pod.metadata.name, node: target)
-                var bound = pod
-                bound.spec.nodeName = target
-                nodes[target]?.add(bound)
-                assigned[k] = target
-                attempts[k] = nil
-                waiting[k] = nil
-                lastAttempt[k] = nil
-                let score = result.nodes.first { $0.node == target }?.total ?? 0
-                sim.record(component, "bound \(k) to \(target) (score \(score))")
-                client.recordEvent(about: .pod(pod), reason: "Scheduled",
-                                   message: "Successfully assigned \(k) to \(target)")
-                for p in framework.postBinds { p.postBind(CycleState(), bound, nodeName: target) }
-            } catch {
-                sim.record(component, "binding \(k) to \(target) failed: \(error.message)")
-                retryLater(pod)
+            let score = result.nodes.first { $0.node == target }?.total ?? 0
+            bind(pod, k, target, detail: "score \(score)", assumed: false)
+        } else if let target = result.waitingOn {
+            // Permit said wait: the pod stays assumed on the node, and is asked again after
+            // every cycle until it is allowed, denied or its time runs out.
+            var assumedPod = pod
+            assumedPod.spec.nodeName = target
+            nodes[target]?.add(assumedPod)
+            assigned[k] = target
+            let plugin = result.waitingPlugin
+            let wait = SimDuration(nanoseconds: result.waitNanoseconds)
+            let timer = sim.schedule(after: wait) { [weak self] in
+                self?.rejectWaiting(k, Status(.unschedulable, ["rejected due to timeout after waiting \(wait.humanDescription) at plugin \(plugin)"],
+                                              plugin: plugin))
             }
+            permitWaiting[k] = (pod, target, timer)
+            permitOrder.append(k)
+            sim.record(component, "\(k) waits at \(target) for permit plugin \(plugin) (up to \(wait.humanDescription))")
         } else {
-            let msg = result.message
-            if attempts[k] == nil {
-                sim.record(component, "\(k) is unschedulable: \(msg)")
-                client.recordEvent(about: .pod(pod), type: "Warning", reason: "FailedScheduling", message: msg)
-            }
-            attempts[k, default: 0] += 1
-            lastAttempt[k] = sim.now
-            unschedulable[k] = pod
+            failed(pod, k, result.message)
         }
+        recheckPermits()
         if hasActive { scheduleCycle() }
+    }
+
+    /// Pods a permit plugin keeps waiting, assumed on their node.
+    private var permitWaiting: [String: (pod: Pod, node: String, timer: EventID)] = [:]
+    private var permitOrder: [String] = []
+
+    /// Pods waiting on permit, in the order they started waiting.
+    public var permitWaitingPods: [String] { permitOrder }
+
+    private func bind(_ pod: Pod, _ k: String, _ target: String, detail: String, assumed: Bool) {
+        do {
+            try client.bind(namespace: pod.metadata.namespace, name: pod.metadata.name, node: target)
+            var bound = pod
+            bound.spec.nodeName = target
+            if !assumed { nodes[target]?.add(bound) }
+            assigned[k] = target
+            attempts[k] = nil
+            waiting[k] = nil
+            lastAttempt[k] = nil
+            sim.record(component, "bound \(k) to \(target) (\(detail))")
+            client.recordEvent(about: .pod(pod), reason: "Scheduled",
+                               message: "Successfully assigned \(k) to \(target)")
+            for p in framework.postBinds where p.isEnabled { p.postBind(CycleState(), bound, nodeName: target) }
+        } catch {
+            sim.record(component, "binding \(k) to \(target) failed: \(error.message)")
+            if assumed { framework.unreserve(pod, nodeName: target); forget(k) }
+            retryLater(pod)
+        }
+    }
+
+    private func failed(_ pod: Pod, _ k: String, _ msg: String) {
+        if attempts[k] == nil {
+            sim.record(component, "\(k) is unschedulable: \(msg)")
+            client.recordEvent(about: .pod(pod), type: "Warning", reason: "FailedScheduling", message: msg)
+        }
+        attempts[k, default: 0] += 1
+        lastAttempt[k] = sim.now
+        unschedulable[k] = pod
+    }
+
+    /// Asks the permit plugins again about every waiting pod, in the order they came.
+    private func recheckPermits() {
+        for k in permitOrder {
+            guard let w = permitWaiting[k] else { continue }
+            let st = framework.permitAgain(waiting[k] ?? w.pod, nodeName: w.node)
+            switch st.code {
+            case .wait: continue
+            case .success, .skip:
+                permitWaiting[k] = nil
+                permitOrder.removeAll { $0 == k }
+                sim.cancel(w.timer)
+                bind(waiting[k] ?? w.pod, k, w.node, detail: "allowed by permit", assumed: true)
+            default:
+                rejectWaiting(k, st)
+            }
+        }
+    }
+
+    /// A waiting pod is denied or timed out: its reservation is undone and it waits as
+    /// unschedulable; the room it held may help others.
+    private func rejectWaiting(_ k: String, _ st: Status) {
+        guard running, let w = permitWaiting.removeValue(forKey: k) else { return }
+        permitOrder.removeAll { $0 == k }
+        sim.cancel(w.timer)
+        framework.unreserve(w.pod, nodeName: w.node)
+        forget(k)
+        let pod = waiting[k] ?? w.pod
+        let msg = "rejected by permit plugin \(st.plugin) on \(w.node): \(st.message)"
+        sim.record(component, "\(k) is unschedulable: \(msg)")
+        client.recordEvent(about: .pod(pod), type: "Warning", reason: "FailedScheduling", message: msg)
+        attempts[k, default: 0] += 1
+        lastAttempt[k] = sim.now
+        unschedulable[k] = pod
+        moveAllToActive()
+        recheckPermits()
     }
 
     /// kube-scheduler's backoff for a pod that has failed `attempts` times: 1s doubling

@@ -22,6 +22,8 @@ public struct Status: Sendable, Equatable {
     public var reasons: [String]
     /// The plugin that produced the status.
     public var plugin: String
+    /// Permit's `wait`: how long the pod may wait, in nanoseconds of virtual time.
+    public var waitNanoseconds: Int64 = 0
 
     public init(_ code: Code = .success, _ reasons: [String] = [], plugin: String = "") {
         self.code = code; self.reasons = reasons; self.plugin = plugin

@@ -182,6 +182,7 @@ extension LuaSchedulerPlugin: ExtensionPoints, WeightedPlugin {
         case .preFilter: return plugin.has("prefilter")
         case .preScore: return plugin.has("prescore")
         case .postBind: return plugin.has("postbind")
+        case .reserve: return plugin.has("reserve") || plugin.has("unreserve")
         default: return false
         }
     }
@@ -236,13 +237,68 @@ extension LuaSchedulerPlugin {
             let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "denied by \(name)"
             return Status(.unschedulable, [reason], plugin: name)
         case .string("wait"):
-            let msg = "\(plugin.file): in permit: \"wait\" is not supported yet (the pod is denied)"
-            fail(msg)
-            return Status(.error, [msg], plugin: name)
+            let v = results.count > 1 ? results[1] : .nil
+            let seconds: Double? = switch v {
+            case .integer(let i): Double(i)
+            case .number(let d): d
+            default: nil
+            }
+            guard let s = seconds, s.isFinite, s > 0, s <= 900 else {
+                let msg = "\(plugin.file): in permit: \"wait\" needs a number of seconds from 0 to 900 (kube-scheduler's limit), got \(LuaHostText.describe(v))"
+                fail(msg)
+                return Status(.error, [msg], plugin: name)
+            }
+            succeeded()
+            var st = Status(.wait, ["waiting"], plugin: name)
+            st.waitNanoseconds = Int64(s * 1e9)
+            return st
         case let other:
             let msg = "\(plugin.file): in permit: expected \"allow\" or \"deny\", got \(LuaHostText.describe(other))"
             fail(msg)
             return Status(.error, [msg], plugin: name)
+        }
+    }
+}
+
+extension LuaSchedulerPlugin: ReservePlugin {
+    /// `reserve(pod, node_name, state)`: the pod is assumed on the node. nil or true goes
+    /// on; `false, "reason"` or a failure rejects the pod (and `unreserve` is called).
+    public func reserve(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status {
+        guard switchedOff == nil, plugin.has("reserve") else { return .success }
+        let results: [LuaValue]
+        do {
+            results = try call("reserve", state, [podView(state, pod), .string(nodeName)])
+        } catch {
+            let msg = plugin.describe(error, hook: "reserve")
+            keepTraceback(msg, error)
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+        switch results.first ?? .nil {
+        case .nil, .boolean(true):
+            succeeded()
+            return .success
+        case .boolean(false):
+            succeeded()
+            let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
+            return Status(.unschedulable, [reason], plugin: name)
+        case let other:
+            let msg = "\(plugin.file): in reserve: expected nil, true or false with a reason, got \(LuaHostText.describe(other))"
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+    }
+
+    /// `unreserve(pod, node_name, state)`: a reservation is undone; the result is ignored.
+    public func unreserve(_ state: CycleState, _ pod: Pod, nodeName: String) {
+        guard switchedOff == nil, plugin.has("unreserve") else { return }
+        do {
+            _ = try call("unreserve", state, [Views.pod(pod), .string(nodeName)])
+            succeeded()
+        } catch {
+            let msg = plugin.describe(error, hook: "unreserve")
+            keepTraceback(msg, error)
+            fail(msg)
         }
     }
 }
@@ -412,6 +468,7 @@ extension Framework {
         f.preScores = (f.scores + f.fallbackScores).compactMap { $0.plugin as? any PreScorePlugin }.filter { !($0 is LuaSchedulerPlugin) }
             + plugins.filter { $0.plugin.has("prescore") }
         f.postBinds += plugins.filter { $0.plugin.has("postbind") } as [any PostBindPlugin]
+        f.reserves = plugins.filter { $0.plugin.has("reserve") || $0.plugin.has("unreserve") }
         return f
     }
 }

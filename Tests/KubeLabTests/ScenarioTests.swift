@@ -170,6 +170,43 @@ struct ScenarioTests {
         #expect(cycle.t > 300)
     }
 
+    /// Gang scheduling through Permit's wait: a 4-pod group on room for 3 binds none, and
+    /// its reservations are released when the 30s wait runs out; on room for 4 it binds all.
+    @Test(arguments: [3, 4])
+    func gangSchedulingIsAllOrNothing(_ nodes: Int) throws {
+        let sc = try LuaScenario(LoadedPlugin.load(source: """
+        return { name = "gang",
+          cluster = { nodes = { { count = \(nodes), cpu = "4", memory = "8Gi" } } },
+          run = function(k)
+            k.sleep("1s")
+            for i = 1, 4 do
+              k.create({ apiVersion = "v1", kind = "Pod",
+                metadata = { name = "train-" .. i, labels = { ["pod-group"] = "train", ["pod-group-size"] = "4" } },
+                spec = { containers = { { name = "c", image = "x", resources = { requests = { cpu = "3" } } } } } })
+            end
+            k.sleep("45s")
+          end }
+        """, file: "gang-scenario.lua"))
+        let gang = try LoadedPlugin.load(path: "\(repoRoot)/plugins/schedulers/gang.lua", displayPath: "gang.lua")
+        let r = try ScenarioRunner(scenario: sc, schedulers: [gang], options: RunOptions(seed: 1),
+                                   scenarioDirectory: "\(repoRoot)/plugins/scenarios").run()
+        #expect(!r.failed && r.scenario_finished, "\(r.error ?? "")")
+        let bound = r.eventLines.filter { $0.component == "scheduler" && $0.message.hasPrefix("bound default/train-") }
+        if nodes == 3 {
+            #expect(bound.isEmpty)
+            let timeouts = r.eventLines.filter { $0.message.contains("rejected due to timeout after waiting 30s at plugin gang") }
+            #expect(timeouts.count >= 3)
+            // The released room is real: the member that found none at first gets a place
+            // once the others time out.
+            let firstTimeout = try #require(timeouts.first?.time)
+            #expect(r.eventLines.contains { $0.time >= firstTimeout && $0.message.hasPrefix("default/train-4 waits at node-") })
+        } else {
+            #expect(bound.count == 4)
+            #expect(r.pods.filter { $0.name.hasPrefix("train-") }.allSatisfy { $0.node != nil })
+        }
+        #expect(r.plugin_failures.isEmpty)
+    }
+
     @Test func settingsFromTheCommandLineChangeTheTimings() throws {
         let r = try runScenario("plugins/scenarios/node-crash.lua", scheduler: "plugins/schedulers/binpack.lua",
                                 settings: [("default_toleration_seconds", "30"), ("node_monitor_grace_period", "20s")])

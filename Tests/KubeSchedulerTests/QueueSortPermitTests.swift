@@ -83,8 +83,8 @@ struct QueueSortPermitTests {
          "p.lua:1: in permit: attempt to index a nil value (field 'nope')"),
         ("return { name = 'p', permit = function(pod, node) return true end }",
          "p.lua: in permit: expected \"allow\" or \"deny\", got true"),
-        ("return { name = 'p', permit = function(pod, node) return 'wait', 10 end }",
-         "p.lua: in permit: \"wait\" is not supported yet (the pod is denied)"),
+        ("return { name = 'p', permit = function(pod, node) return 'wait' end }",
+         "p.lua: in permit: \"wait\" needs a number of seconds from 0 to 900 (kube-scheduler's limit), got nil"),
     ])
     func aFailingPermitDenies(_ source: String, _ failure: String) throws {
         let lua = try LoadedPlugin.load(source: source, file: "p.lua")

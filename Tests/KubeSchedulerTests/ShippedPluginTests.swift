@@ -58,4 +58,28 @@ struct ShippedPluginTests {
         #expect((1...3).allSatisfy { out.placements["default/web-\($0)"] == "cpu-1" })
         #expect(out.plugin_failures.isEmpty)
     }
+
+    static func gangPods(_ n: Int, size: Int) -> String {
+        (1...n).map { i in
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: { name: train-\(i), labels: { pod-group: train, pod-group-size: "\(size)" } }
+            spec: { containers: [ { name: c, image: x, resources: { requests: { cpu: "3" } } } ] }
+            """
+        }.joined(separator: "\n---\n")
+    }
+
+    @Test func gangBindsAllOrNothing() throws {
+        // Room for one 3-cpu pod per 4-cpu node.
+        let three = try pass(nodes: nodesYAML(3), pods: Self.gangPods(4, size: 4))
+            .run(plugin: try plugin("plugins/schedulers/gang.lua"), seed: 1)
+        #expect(three.placements.values.allSatisfy { $0 == nil })
+        #expect(three.unschedulable["default/train-1"]?.hasPrefix("rejected by permit plugin gang on node-") == true, "\(three.unschedulable)")
+        #expect(three.unschedulable["default/train-4"]?.hasPrefix("0/3 nodes are available") == true)
+        let four = try pass(nodes: nodesYAML(4), pods: Self.gangPods(4, size: 4))
+            .run(plugin: try plugin("plugins/schedulers/gang.lua"), seed: 1)
+        #expect(Set(four.placements.values.compactMap { $0 }).count == 4)
+        #expect(four.plugin_failures.isEmpty)
+    }
 }

@@ -61,7 +61,9 @@
 ---@field filter? fun(pod: kubelab.Pod, node: kubelab.Node, state: table): boolean, string?
 ---@field score? fun(pod: kubelab.Pod, node: kubelab.Node, state: table): number
 ---@field queue_sort? fun(a: kubelab.Pod, b: kubelab.Pod): boolean true when a is scheduled before b
----@field permit? fun(pod: kubelab.Pod, node_name: string, state: table): "allow"|"deny", string?
+---@field permit? fun(pod: kubelab.Pod, node_name: string, state: table): "allow"|"deny"|"wait", (string|number)?
+---@field reserve? fun(pod: kubelab.Pod, node_name: string, state: table): boolean?, string?
+---@field unreserve? fun(pod: kubelab.Pod, node_name: string, state: table)
 ---@field prefilter? fun(pod: kubelab.Pod, state: table): (boolean|"skip"|{ nodes: string[] })?, string?
 ---@field prescore? fun(pod: kubelab.Pod, nodes: kubelab.Node[], state: table): (boolean|"skip")?
 ---@field normalize? fun(pod: kubelab.Pod, scores: table<string, integer>, state: table): table<string, number>

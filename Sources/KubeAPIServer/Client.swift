@@ -145,7 +145,10 @@ public final class Client {
         let server = self.server
         let stream = "watch/\(identity)/\(kind.rawValue)"
         var last = sim.now
-        let deliver: (WatchEvent) -> Void = { [weak self] e in
+        // The store keeps this closure, and the server keeps the store: holding the server
+        // weakly here keeps a finished cluster from keeping itself alive.
+        let deliver: (WatchEvent) -> Void = { [weak self, weak server] e in
+            guard let server else { return }
             let lo = server.settings.watchLatencyMin.nanoseconds
             let hi = max(lo, server.settings.watchLatencyMax.nanoseconds)
             let at = max(sim.now + .nanoseconds(sim.random.int(stream, in: lo...hi)), last)

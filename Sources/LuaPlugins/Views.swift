@@ -32,6 +32,9 @@ public enum Views {
         func t(_ x: PodAffinityTerm) -> LuaValue {
             var m: [String: LuaValue] = ["topology_key": .string(x.topologyKey), "namespaces": .array(x.namespaces.map { .string($0) })]
             if let s = x.labelSelector { m["label_selector"] = selector(s) }
+            if let s = x.namespaceSelector { m["namespace_selector"] = selector(s) }
+            m["match_label_keys"] = .array(x.matchLabelKeys.map { .string($0) })
+            m["mismatch_label_keys"] = .array(x.mismatchLabelKeys.map { .string($0) })
             return .map(m)
         }
         return .map([
@@ -85,6 +88,10 @@ public enum Views {
                     "when_unsatisfiable": .string(c.whenUnsatisfiable),
                 ]
                 if let s = c.labelSelector { cm["label_selector"] = selector(s) }
+                if let d = c.minDomains { cm["min_domains"] = .integer(Int64(d)) }
+                cm["match_label_keys"] = .array(c.matchLabelKeys.map { .string($0) })
+                cm["node_affinity_policy"] = .string(c.nodeAffinityPolicy == .ignore ? "Ignore" : "Honor")
+                cm["node_taints_policy"] = .string(c.nodeTaintsPolicy == .honor ? "Honor" : "Ignore")
                 return .map(cm)
             }),
             "ports": .array(p.spec.containers.flatMap(\.ports).map {

@@ -84,4 +84,32 @@ struct LuaExtensionPointTests {
         """, pods: 1)
         #expect(out.unschedulable["default/web-1"]?.contains("hooks.lua:1: in prefilter: attempt to index a nil value (field 'nope')") == true)
     }
+
+    @Test func viewsShowTopologySpreadAndAffinityTermFields() throws {
+        let lua = try LoadedPlugin.load(source: """
+        return { name = "show", filter = function(pod, node)
+          local c = pod.topology_spread[1]
+          local t = pod.affinity.pod_anti_affinity.required[1]
+          return false, table.concat({ c.match_label_keys[1], c.node_affinity_policy, c.node_taints_policy,
+            tostring(c.min_domains), t.match_label_keys[1], t.namespace_selector.match_labels.team }, ",")
+        end }
+        """, file: "show.lua")
+        let pod = """
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: p, labels: { app: web, rev: "1" } }
+        spec:
+          containers: [ { name: c, image: x } ]
+          topologySpreadConstraints:
+            - { maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, minDomains: 2,
+                labelSelector: { matchLabels: { app: web } }, matchLabelKeys: [ rev ], nodeTaintsPolicy: Honor }
+          affinity:
+            podAntiAffinity:
+              requiredDuringSchedulingIgnoredDuringExecution:
+                - { topologyKey: kubernetes.io/hostname, labelSelector: { matchLabels: { app: web } },
+                    matchLabelKeys: [ rev ], namespaceSelector: { matchLabels: { team: a } } }
+        """
+        let out = try pass(nodes: nodesYAML(1), pods: pod).run(plugin: lua, seed: 1)
+        #expect(out.unschedulable["default/p"]?.contains("rev,Honor,Honor,2,rev,a") == true, "\(out.unschedulable)")
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import KubeAPI
 import KubeLab
 import KubeScheduler
+import LuaHost
 import LuaPlugins
 
 struct Schedule: ParsableCommand {
@@ -59,8 +60,7 @@ struct Schedule: ParsableCommand {
         }
         let adapters = lua.map(LuaSchedulerPlugin.init)
         if explain {
-            let clock = ContinuousClock()
-            let started = clock.now
+            let started = LuaBudgetClock.nanoseconds()
             var e: Explanation
             if let configuration {
                 do { e = try pass.explain(luas: adapters, seed: seed, config: configuration, percentageOfNodesToScore: percentageOfNodesToScore) } catch {
@@ -69,8 +69,7 @@ struct Schedule: ParsableCommand {
             } else {
                 e = pass.explain(luas: adapters, seed: seed, percentageOfNodesToScore: percentageOfNodesToScore)
             }
-            let elapsed = clock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = Double(LuaBudgetClock.nanoseconds() - started) / 1e9
             e.stats.scheduling_seconds = seconds
             e.stats.pods_per_second = seconds > 0 ? Double(e.stats.pods) / seconds : 0
             if json { print(e.json(), terminator: "") } else { print(ExplainText.render(e), terminator: "") }

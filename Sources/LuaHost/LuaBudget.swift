@@ -68,3 +68,11 @@ extension LuaLimits {
         max(0, patternSubjectBytes)
     }
 }
+
+/// The monotonic clock the budget's wall-time backstop reads, for reports that time whole
+/// commands (`kubelab schedule --explain`'s pods per second). Never for anything the
+/// simulation decides.
+public enum LuaBudgetClock {
+    /// Nanoseconds on the monotonic clock.
+    public static func nanoseconds() -> Int64 { klh_budget_clock_ns() }
+}

@@ -103,6 +103,26 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         }
     }
 
+    /// Runs `hook`. A Lua error is a failure: reported once with file, line and hook, its
+    /// traceback kept, and returned as the message.
+    func run(_ hook: String, _ state: CycleState, _ args: [LuaValue]) -> Result<[LuaValue], HookFailure> {
+        do {
+            return .success(try call(hook, state, args))
+        } catch {
+            let msg = plugin.describe(error, hook: hook)
+            keepTraceback(msg, error)
+            fail(msg)
+            return .failure(HookFailure(message: msg))
+        }
+    }
+
+    /// A hook returned something it must not: reported as "file: in hook: what", returned.
+    func wrongResult(_ hook: String, _ what: String) -> String {
+        let msg = "\(plugin.file): in \(hook): \(what)"
+        fail(msg)
+        return msg
+    }
+
     func keepTraceback(_ message: String, _ error: LuaError) {
         guard tracebacks[message] == nil, tracebacks.count < 20 else { return }
         let tb = plugin.traceback(error)
@@ -119,15 +139,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
 
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         if let off = switchedOff { return Status(.error, [off], plugin: name) }
-        let results: [LuaValue]
-        do {
-            results = try call("filter", state, [podView(state, pod), Views.node(node)])
-        } catch {
-            let msg = plugin.describe(error, hook: "filter")
-            keepTraceback(msg, error)
-            fail(msg)
-            return Status(.error, [msg], plugin: name)
-        }
+        let outcome = run("filter", state, [podView(state, pod), Views.node(node)])
+        guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         switch results.first ?? .nil {
         case .boolean(true):
             succeeded()
@@ -137,23 +150,15 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
             let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
             return Status(.unschedulable, [reason], plugin: name)
         case let other:
-            let msg = "\(plugin.file): in filter: expected true or false, got \(LuaHostText.describe(other))"
-            fail(msg)
+            let msg = wrongResult("filter", "expected true or false, got \(LuaHostText.describe(other))")
             return Status(.error, [msg], plugin: name)
         }
     }
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         if let off = switchedOff { return (0, Status(.error, [off], plugin: name)) }
-        let results: [LuaValue]
-        do {
-            results = try call("score", state, [podView(state, pod), Views.node(node)])
-        } catch {
-            let msg = plugin.describe(error, hook: "score")
-            keepTraceback(msg, error)
-            fail(msg)
-            return (0, Status(.error, [msg], plugin: name))
-        }
+        let outcome = run("score", state, [podView(state, pod), Views.node(node)])
+        guard case .success(let results) = outcome else { return (0, Status(.error, [outcome.failure], plugin: name)) }
         let v = results.first ?? .nil
         let d: Double?
         switch v {
@@ -162,8 +167,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         default: d = nil
         }
         guard let score = d, score.isFinite, score >= 0, score <= Double(maxNodeScore) else {
-            let msg = "\(plugin.file): in score: expected a number from 0 to 100, got \(LuaHostText.describe(v))"
-            fail(msg)
+            let msg = wrongResult("score", "expected a number from 0 to 100, got \(LuaHostText.describe(v))")
             return (0, Status(.error, [msg], plugin: name))
         }
         succeeded()
@@ -198,17 +202,10 @@ extension LuaSchedulerPlugin {
     /// a boolean, leaves that comparison to the default order (PrioritySort).
     public func less(_ a: Pod, _ b: Pod) -> Bool? {
         guard switchedOff == nil else { return nil }
-        let results: [LuaValue]
-        do {
-            results = try call("queue_sort", CycleState(), [Views.pod(a), Views.pod(b)])
-        } catch {
-            let msg = plugin.describe(error, hook: "queue_sort")
-            keepTraceback(msg, error)
-            fail(msg)
-            return nil
-        }
+        let outcome = run("queue_sort", CycleState(), [Views.pod(a), Views.pod(b)])
+        guard case .success(let results) = outcome else { return nil }
         guard case .boolean(let r) = results.first ?? .nil else {
-            fail("\(plugin.file): in queue_sort: expected true or false, got \(LuaHostText.describe(results.first ?? .nil))")
+            _ = wrongResult("queue_sort", "expected true or false, got \(LuaHostText.describe(results.first ?? .nil))")
             return nil
         }
         succeeded()
@@ -219,15 +216,8 @@ extension LuaSchedulerPlugin {
     /// result, denies: the pod is not bound this cycle and waits as unschedulable.
     public func permit(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status {
         guard switchedOff == nil else { return .success }
-        let results: [LuaValue]
-        do {
-            results = try call("permit", state, [podView(state, pod), .string(nodeName)])
-        } catch {
-            let msg = plugin.describe(error, hook: "permit")
-            keepTraceback(msg, error)
-            fail(msg)
-            return Status(.error, [msg], plugin: name)
-        }
+        let outcome = run("permit", state, [podView(state, pod), .string(nodeName)])
+        guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         switch results.first ?? .nil {
         case .string("allow"):
             succeeded()
@@ -244,8 +234,7 @@ extension LuaSchedulerPlugin {
             default: nil
             }
             guard let s = seconds, s.isFinite, s > 0, s <= 900 else {
-                let msg = "\(plugin.file): in permit: \"wait\" needs a number of seconds from 0 to 900 (kube-scheduler's limit), got \(LuaHostText.describe(v))"
-                fail(msg)
+                let msg = wrongResult("permit", "\"wait\" needs a number of seconds from 0 to 900 (kube-scheduler's limit), got \(LuaHostText.describe(v))")
                 return Status(.error, [msg], plugin: name)
             }
             succeeded()
@@ -253,8 +242,7 @@ extension LuaSchedulerPlugin {
             st.waitNanoseconds = Int64(s * 1e9)
             return st
         case let other:
-            let msg = "\(plugin.file): in permit: expected \"allow\" or \"deny\", got \(LuaHostText.describe(other))"
-            fail(msg)
+            let msg = wrongResult("permit", "expected \"allow\" or \"deny\", got \(LuaHostText.describe(other))")
             return Status(.error, [msg], plugin: name)
         }
     }
@@ -265,15 +253,8 @@ extension LuaSchedulerPlugin: ReservePlugin {
     /// on; `false, "reason"` or a failure rejects the pod (and `unreserve` is called).
     public func reserve(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status {
         guard switchedOff == nil, plugin.has("reserve") else { return .success }
-        let results: [LuaValue]
-        do {
-            results = try call("reserve", state, [podView(state, pod), .string(nodeName)])
-        } catch {
-            let msg = plugin.describe(error, hook: "reserve")
-            keepTraceback(msg, error)
-            fail(msg)
-            return Status(.error, [msg], plugin: name)
-        }
+        let outcome = run("reserve", state, [podView(state, pod), .string(nodeName)])
+        guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         switch results.first ?? .nil {
         case .nil, .boolean(true):
             succeeded()
@@ -283,8 +264,7 @@ extension LuaSchedulerPlugin: ReservePlugin {
             let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
             return Status(.unschedulable, [reason], plugin: name)
         case let other:
-            let msg = "\(plugin.file): in reserve: expected nil, true or false with a reason, got \(LuaHostText.describe(other))"
-            fail(msg)
+            let msg = wrongResult("reserve", "expected nil, true or false with a reason, got \(LuaHostText.describe(other))")
             return Status(.error, [msg], plugin: name)
         }
     }
@@ -292,14 +272,7 @@ extension LuaSchedulerPlugin: ReservePlugin {
     /// `unreserve(pod, node_name, state)`: a reservation is undone; the result is ignored.
     public func unreserve(_ state: CycleState, _ pod: Pod, nodeName: String) {
         guard switchedOff == nil, plugin.has("unreserve") else { return }
-        do {
-            _ = try call("unreserve", state, [Views.pod(pod), .string(nodeName)])
-            succeeded()
-        } catch {
-            let msg = plugin.describe(error, hook: "unreserve")
-            keepTraceback(msg, error)
-            fail(msg)
-        }
+        if case .success = run("unreserve", state, [Views.pod(pod), .string(nodeName)]) { succeeded() }
     }
 }
 
@@ -310,15 +283,8 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
     /// every node with the error as the reason.
     public func runPreFilter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> (nodeNames: [String]?, status: Status) {
         guard switchedOff == nil, plugin.has("prefilter") else { return (nil, Status(.skip, plugin: name)) }
-        let results: [LuaValue]
-        do {
-            results = try call("prefilter", state, [podView(state, pod)])
-        } catch {
-            let msg = plugin.describe(error, hook: "prefilter")
-            keepTraceback(msg, error)
-            fail(msg)
-            return (nil, Status(.error, [msg], plugin: name))
-        }
+        let outcome = run("prefilter", state, [podView(state, pod)])
+        guard case .success(let results) = outcome else { return (nil, Status(.error, [outcome.failure], plugin: name)) }
         switch results.first ?? .nil {
         case .nil, .boolean(true):
             succeeded()
@@ -337,8 +303,7 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
             }
             fallthrough
         default:
-            let msg = "\(plugin.file): in prefilter: expected nil, true, \"skip\", false with a reason, or { nodes = { ... } }, got \(LuaHostText.describe(results.first ?? .nil))"
-            fail(msg)
+            let msg = wrongResult("prefilter", "expected nil, true, \"skip\", false with a reason, or { nodes = { ... } }, got \(LuaHostText.describe(results.first ?? .nil))")
             return (nil, Status(.error, [msg], plugin: name))
         }
     }
@@ -348,15 +313,8 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
     /// node.
     public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
         guard switchedOff == nil, plugin.has("prescore") else { return .success }
-        let results: [LuaValue]
-        do {
-            results = try call("prescore", state, [podView(state, pod), .array(nodes.map(Views.node))])
-        } catch {
-            let msg = plugin.describe(error, hook: "prescore")
-            keepTraceback(msg, error)
-            fail(msg)
-            return Status(.error, [msg], plugin: name)
-        }
+        let outcome = run("prescore", state, [podView(state, pod), .array(nodes.map(Views.node))])
+        guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         switch results.first ?? .nil {
         case .nil, .boolean(true):
             succeeded()
@@ -365,8 +323,7 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
             succeeded()
             return Status(.skip, plugin: name)
         case let other:
-            let msg = "\(plugin.file): in prescore: expected nil, true or \"skip\", got \(LuaHostText.describe(other))"
-            fail(msg)
+            let msg = wrongResult("prescore", "expected nil, true or \"skip\", got \(LuaHostText.describe(other))")
             return Status(.error, [msg], plugin: name)
         }
     }
@@ -378,18 +335,10 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
         guard switchedOff == nil, plugin.has("normalize") else { return .success }
         var raw: [String: LuaValue] = [:]
         for s in scores { raw[s.node] = .integer(s.score) }
-        let results: [LuaValue]
-        do {
-            results = try call("normalize", state, [podView(state, pod), .map(raw)])
-        } catch {
-            let msg = plugin.describe(error, hook: "normalize")
-            keepTraceback(msg, error)
-            fail(msg)
-            return Status(.error, [msg], plugin: name)
-        }
+        let outcome = run("normalize", state, [podView(state, pod), .map(raw)])
+        guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         guard case .map(let m)? = results.first else {
-            let msg = "\(plugin.file): in normalize: expected a table of node name -> score, got \(LuaHostText.describe(results.first ?? .nil))"
-            fail(msg)
+            let msg = wrongResult("normalize", "expected a table of node name -> score, got \(LuaHostText.describe(results.first ?? .nil))")
             return Status(.error, [msg], plugin: name)
         }
         var out = scores
@@ -401,8 +350,7 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
             default: nil
             }
             guard let score = d, score.isFinite, score >= 0, score <= Double(maxNodeScore) else {
-                let msg = "\(plugin.file): in normalize: the score of \(out[i].node) must be a number from 0 to 100, got \(LuaHostText.describe(v))"
-                fail(msg)
+                let msg = wrongResult("normalize", "the score of \(out[i].node) must be a number from 0 to 100, got \(LuaHostText.describe(v))")
                 return Status(.error, [msg], plugin: name)
             }
             out[i].score = Int64(score)
@@ -416,14 +364,20 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
     /// failure is only reported.
     public func postBind(_ state: CycleState, _ pod: Pod, nodeName: String) {
         guard switchedOff == nil, plugin.has("postbind") else { return }
-        do {
-            _ = try call("postbind", state, [Views.pod(pod), .string(nodeName)])
-            succeeded()
-        } catch {
-            let msg = plugin.describe(error, hook: "postbind")
-            keepTraceback(msg, error)
-            fail(msg)
-        }
+        if case .success = run("postbind", state, [Views.pod(pod), .string(nodeName)]) { succeeded() }
+    }
+}
+
+/// A hook that raised: its report ("file:line: in hook: message").
+struct HookFailure: Error {
+    let message: String
+}
+
+extension Result where Failure == HookFailure {
+    /// The failure's message, or "" on success.
+    var failure: String {
+        if case .failure(let f) = self { return f.message }
+        return ""
     }
 }
 

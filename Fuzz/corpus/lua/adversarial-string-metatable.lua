@@ -1,3 +1,0 @@
--- expect: load 2 attempt to index
-getmetatable("").__index = { evil = true }
-return { name = "x", score = function() return 1 end }

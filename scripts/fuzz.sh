@@ -9,9 +9,9 @@
 #   FUZZ_SCRATCH   scratch path (default .build-fuzz in the repository root)
 #   FUZZ_JOBS      swift build -j (default: all cores)
 #
-# The committed seeds (Fuzz/corpus/<name>) are copied into a work corpus under the scratch
-# path, which keeps what the fuzzer learns between runs; the committed seeds are never
-# modified. Inputs saved in Fuzz/regressions/<name>/ are replayed first. Crash, timeout and
+# The seeds (the repository's manifests and Lua files, and Fuzz/corpus/<name>) are copied
+# into a work corpus under the scratch path, which keeps what the fuzzer learns between
+# runs; the committed files are never modified. Inputs saved in Fuzz/regressions/<name>/ are replayed first. Crash, timeout and
 # OOM inputs go to <scratch>/artifacts/. Exits 1 when any target crashes (or a regression
 # input still does), printing the artifact paths; exits 2 when the build fails.
 set -uo pipefail
@@ -42,6 +42,20 @@ corpus_name() {
         FuzzLuaCheck) echo lua ;;
         *) echo "unknown fuzz target '$1'" >&2; return 1 ;;
     esac
+}
+
+# Seeds: the repository's own inputs (real manifests, shipped plugins, the adversarial
+# fixtures), so the seeds never drift from them, plus Fuzz/corpus/<name>/ for inputs that
+# exist nowhere else.
+seed_corpus() {
+    local name=$1 work=$2 f
+    case $name in
+        manifest) for f in "$ROOT"/Tests/Corpus/k8s-website-examples/*.yaml "$ROOT"/plugins/scenarios/*.yaml; do
+                      cp -f "$f" "$work/repo-$(basename "$f")"; done ;;
+        lua) for f in "$ROOT"/plugins/*/*.lua "$ROOT"/Tests/KubeSchedulerTests/Adversarial/*.lua; do
+                 cp -f "$f" "$work/repo-$(basename "$(dirname "$f")")-$(basename "$f")"; done ;;
+    esac
+    if [ -d "$ROOT/Fuzz/corpus/$name" ]; then cp -f "$ROOT/Fuzz/corpus/$name"/* "$work"/; fi
 }
 
 # Every module, not only the harnesses, gets libFuzzer's coverage and ASan. Not
@@ -87,7 +101,7 @@ for t in $TARGETS; do
 
     work=$WORK/$name
     mkdir -p "$work"
-    cp -f "$ROOT/Fuzz/corpus/$name"/* "$work"/
+    seed_corpus "$name" "$work"
     log=$LOGS/$t.log
     echo "== $t: fuzzing for ${SECONDS_EACH}s (corpus $work, log $log)"
     "$exe" "$work" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=4096 \

@@ -68,8 +68,16 @@ static void klh_format_verdict(char *buf, size_t cap, const klh_ctx *c) {
         snprintf(buf, cap, "instruction budget exceeded (%lld instructions)", (long long)c->budget);
 }
 
-static int klh_wall_spent(const klh_ctx *c) {
-    return c->wall_limit_ns > 0 && klh_budget_clock_ns() - c->wall_start_ns > c->wall_limit_ns;
+/* The wall clock starts at the first check of a run (the first hook or big charge, within
+ * 1000 instructions of the start), so a short call reads no clock at all. */
+static int klh_wall_spent(klh_ctx *c) {
+    if (c->wall_limit_ns <= 0) return 0;
+    int64_t now = klh_budget_clock_ns();
+    if (c->wall_start_ns == 0) {
+        c->wall_start_ns = now;
+        return 0;
+    }
+    return now - c->wall_start_ns > c->wall_limit_ns;
 }
 
 /* Raises the verdict, located at the running Lua function (level 0: in a hook, level 1
@@ -238,7 +246,7 @@ void klh_budget_begin(lua_State *L, int64_t instructions, int64_t wall_ns) {
     c->pos_chunk[0] = '\0';
     c->pos_line = -1;
     c->wall_limit_ns = wall_ns > 0 ? wall_ns : 0;
-    c->wall_start_ns = wall_ns > 0 ? klh_budget_clock_ns() : 0;
+    c->wall_start_ns = 0; /* read at the first check: see klh_wall_spent */
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
     if (L != c->main) lua_sethook(c->main, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
 }

@@ -120,7 +120,7 @@ static int klh_view_next(lua_State *L) {
     if (lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE) {
         if (lua_rawgeti(L, lua_upvalueindex(2), i) == LUA_TNIL) return 1;
         lua_pushvalue(L, -1);
-        lua_rawget(L, lua_upvalueindex(1));
+        lua_gettable(L, lua_upvalueindex(1)); /* a lazy field is computed here */
         return 2;
     }
     lua_pushinteger(L, i);
@@ -185,4 +185,41 @@ int klh_view_content(lua_State *L, int idx) {
     }
     lua_remove(L, -2);
     return 1;
+}
+
+/* Lists `key` among the fields of the view at idx (in the sorted keys its __pairs walks)
+ * and sets the table on top of the stack (popped) as the metatable of the view's content,
+ * so that a field the content lacks is computed on first use by its __index (a node's
+ * pods). The view stays read-only: writes still go through the proxy. */
+void klh_view_add_lazy(lua_State *L, int idx, const char *key, size_t len) {
+    idx = lua_absindex(L, idx);
+    int mt = lua_gettop(L);
+    if (klh_view_field(L, idx, &klh_view_content_key) == LUA_TTABLE) {
+        lua_pushvalue(L, mt);
+        lua_setmetatable(L, -2);
+    }
+    lua_pop(L, 1);
+    if (klh_view_field(L, idx, &klh_view_keys_key) == LUA_TTABLE) {
+        int keys = lua_gettop(L);
+        lua_Integer n = (lua_Integer)lua_rawlen(L, keys);
+        lua_Integer pos = n + 1;
+        for (lua_Integer i = 1; i <= n; i++) {
+            size_t kl = 0;
+            lua_rawgeti(L, keys, i);
+            const char *k = lua_tolstring(L, -1, &kl);
+            int c = memcmp(k, key, kl < len ? kl : len);
+            lua_pop(L, 1);
+            if (c == 0 && kl == len) { pos = 0; break; } /* listed already */
+            if (c > 0 || (c == 0 && kl > len)) { pos = i; break; }
+        }
+        if (pos > 0) {
+            for (lua_Integer i = n; i >= pos; i--) {
+                lua_rawgeti(L, keys, i);
+                lua_rawseti(L, keys, i + 1);
+            }
+            lua_pushlstring(L, key, len);
+            lua_rawseti(L, keys, pos);
+        }
+    }
+    lua_settop(L, mt - 1);
 }

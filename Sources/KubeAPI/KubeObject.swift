@@ -1,10 +1,10 @@
 /// The kinds kubelab simulates.
 public enum Kind: String, Sendable, CaseIterable, Comparable {
     case node = "Node", pod = "Pod", replicaSet = "ReplicaSet", deployment = "Deployment", lease = "Lease",
-        event = "Event"
+        event = "Event", podDisruptionBudget = "PodDisruptionBudget", priorityClass = "PriorityClass"
 
     /// Namespaced kinds default to namespace "default".
-    public var isNamespaced: Bool { self != .node }
+    public var isNamespaced: Bool { self != .node && self != .priorityClass }
 
     /// The apiVersion of manifests of this kind.
     public var apiVersion: String {
@@ -12,6 +12,8 @@ public enum Kind: String, Sendable, CaseIterable, Comparable {
         case .node, .pod, .event: return "v1"
         case .replicaSet, .deployment: return "apps/v1"
         case .lease: return "coordination.k8s.io/v1"
+        case .podDisruptionBudget: return "policy/v1"
+        case .priorityClass: return "scheduling.k8s.io/v1"
         }
     }
 
@@ -24,6 +26,8 @@ public enum Kind: String, Sendable, CaseIterable, Comparable {
         case .deployment: return "deployments"
         case .lease: return "leases"
         case .event: return "events"
+        case .podDisruptionBudget: return "poddisruptionbudgets"
+        case .priorityClass: return "priorityclasses"
         }
     }
 
@@ -38,6 +42,8 @@ public enum KubeObject: Equatable, Sendable {
     case deployment(Deployment)
     case lease(Lease)
     case event(Event)
+    case podDisruptionBudget(PodDisruptionBudget)
+    case priorityClass(PriorityClass)
 
     public var kind: Kind {
         switch self {
@@ -47,6 +53,8 @@ public enum KubeObject: Equatable, Sendable {
         case .deployment: return .deployment
         case .lease: return .lease
         case .event: return .event
+        case .podDisruptionBudget: return .podDisruptionBudget
+        case .priorityClass: return .priorityClass
         }
     }
 
@@ -59,6 +67,8 @@ public enum KubeObject: Equatable, Sendable {
             case .deployment(let o): return o.metadata
             case .lease(let o): return o.metadata
             case .event(let o): return o.metadata
+            case .podDisruptionBudget(let o): return o.metadata
+            case .priorityClass(let o): return o.metadata
             }
         }
         set {
@@ -69,6 +79,8 @@ public enum KubeObject: Equatable, Sendable {
             case .deployment(var o): o.metadata = newValue; self = .deployment(o)
             case .lease(var o): o.metadata = newValue; self = .lease(o)
             case .event(var o): o.metadata = newValue; self = .event(o)
+            case .podDisruptionBudget(var o): o.metadata = newValue; self = .podDisruptionBudget(o)
+            case .priorityClass(var o): o.metadata = newValue; self = .priorityClass(o)
             }
         }
     }
@@ -85,4 +97,8 @@ public enum KubeObject: Equatable, Sendable {
     public var deployment: Deployment? { if case .deployment(let d) = self { return d } else { return nil } }
     public var lease: Lease? { if case .lease(let l) = self { return l } else { return nil } }
     public var event: Event? { if case .event(let e) = self { return e } else { return nil } }
+    public var podDisruptionBudget: PodDisruptionBudget? {
+        if case .podDisruptionBudget(let b) = self { return b } else { return nil }
+    }
+    public var priorityClass: PriorityClass? { if case .priorityClass(let c) = self { return c } else { return nil } }
 }

@@ -37,7 +37,7 @@ public enum ManifestDecoder {
         "Service", "Namespace", "Job", "CronJob", "DaemonSet", "StatefulSet", "ReplicationController",
         "ConfigMap", "Secret", "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "VolumeAttachment",
         "CSIDriver", "CSINode", "CSIStorageCapacity", "VolumeAttributesClass",
-        "LimitRange", "ResourceQuota", "PriorityClass", "PodDisruptionBudget", "RuntimeClass", "PodTemplate",
+        "LimitRange", "ResourceQuota", "RuntimeClass", "PodTemplate",
         "ControllerRevision", "Ingress", "IngressClass", "NetworkPolicy", "Endpoints", "EndpointSlice",
         "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
         "HorizontalPodAutoscaler", "VerticalPodAutoscaler", "CustomResourceDefinition", "APIService",
@@ -112,6 +112,8 @@ public enum ManifestDecoder {
         case .deployment: object = .deployment(try d.deployment(f))
         case .lease: object = .lease(try d.lease(f))
         case .event: object = .event(try d.event(f, apiVersion: apiVersion))
+        case .podDisruptionBudget: object = .podDisruptionBudget(try d.podDisruptionBudget(f))
+        case .priorityClass: object = .priorityClass(try d.priorityClass(f))
         }
         return .object(object, line: line)
     }

@@ -112,6 +112,7 @@ struct ObjectDecoder {
         s.podIP = try f.string("podIP") ?? ""
         s.reason = try f.string("reason") ?? ""
         s.message = try f.string("message") ?? ""
+        s.nominatedNodeName = try f.string("nominatedNodeName") ?? ""
         return s
     }
 
@@ -129,6 +130,7 @@ struct ObjectDecoder {
         if let name = try f.string("schedulerName"), !name.isEmpty { s.schedulerName = name }
         if let p = try f.int64("priority", in: Int64(Int32.min)...Int64(Int32.max)) { s.priority = Int32(p) }
         s.priorityClassName = try f.string("priorityClassName") ?? ""
+        s.preemptionPolicy = try f.oneOf("preemptionPolicy", PreemptionPolicy.allCases.map(\.rawValue)).flatMap(PreemptionPolicy.init)
         if let p = try f.oneOf("restartPolicy", ["Always", "OnFailure", "Never"]) { s.restartPolicy = p }
         if let t = try f.int64("terminationGracePeriodSeconds", in: 0...Int64.max) { s.terminationGracePeriodSeconds = t }
         s.overhead = try f.quantities("overhead")
@@ -322,6 +324,50 @@ struct ObjectDecoder {
             return .string(text)
         }
         throw r.fail(path, line, "expected an integer or a percentage such as \"25%\", got \(n.summary)")
+    }
+
+    // MARK: - Policy
+
+    /// A PodDisruptionBudget (policy/v1). Setting both minAvailable and maxUnavailable, or
+    /// a percentage over 100%, is an error at the field, as the API server's validation
+    /// reports it.
+    func podDisruptionBudget(_ f: Fields) throws(ManifestError) -> PodDisruptionBudget {
+        var b = PodDisruptionBudget(metadata: try objectMeta(f, kind: .podDisruptionBudget))
+        if let spec = try f.map("spec") {
+            for key in ["minAvailable", "maxUnavailable"] {
+                guard let v = try intOrPercent(spec, key) else { continue }
+                if case .string(let text) = v, let p = Int(text.dropLast()), p > 100 {
+                    throw r.fail(spec.path(key), spec.node(key)?.line ?? spec.line, "must not be greater than 100%, got \"\(text)\"")
+                }
+                if key == "minAvailable" { b.spec.minAvailable = v } else { b.spec.maxUnavailable = v }
+            }
+            if b.spec.minAvailable != nil && b.spec.maxUnavailable != nil {
+                throw r.fail(spec.path("maxUnavailable"), spec.node("maxUnavailable")?.line ?? spec.line,
+                             "minAvailable and maxUnavailable cannot be both set")
+            }
+            b.spec.selector = try spec.map("selector").map { s throws(ManifestError) in try labelSelector(s) }
+            b.spec.unhealthyPodEvictionPolicy = try spec.oneOf("unhealthyPodEvictionPolicy", ["IfHealthyBudget", "AlwaysAllow"])
+        }
+        if let status = try f.map("status") {
+            let counts = 0...Int64(Int32.max)
+            b.status.currentHealthy = try status.int("currentHealthy", in: counts) ?? 0
+            b.status.desiredHealthy = try status.int("desiredHealthy", in: counts) ?? 0
+            b.status.disruptionsAllowed = try status.int("disruptionsAllowed", in: counts) ?? 0
+            b.status.expectedPods = try status.int("expectedPods", in: counts) ?? 0
+            b.status.observedGeneration = try status.int64("observedGeneration", in: 0...Int64.max) ?? 0
+        }
+        return b
+    }
+
+    /// A PriorityClass (scheduling.k8s.io/v1): `value` is required, the other fields are
+    /// optional; they sit at the top level of the object.
+    func priorityClass(_ f: Fields) throws(ManifestError) -> PriorityClass {
+        let meta = try objectMeta(f, kind: .priorityClass)
+        guard let value = try f.int64("value", in: Int64(Int32.min)...Int64(Int32.max)) else { throw f.missing("value") }
+        return PriorityClass(
+            metadata: meta, value: Int32(value), globalDefault: try f.bool("globalDefault") ?? false,
+            preemptionPolicy: try f.oneOf("preemptionPolicy", PreemptionPolicy.allCases.map(\.rawValue)).flatMap(PreemptionPolicy.init),
+            description: try f.string("description") ?? "")
     }
 
     // MARK: - Leases and events

@@ -220,8 +220,12 @@ public struct PodSpec: Equatable, Sendable {
     public var affinity: Affinity? = nil
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
     public var schedulerName: String = "default-scheduler"
+    /// Resolved from `priorityClassName` by the API server's Priority admission.
     public var priority: Int32? = nil
     public var priorityClassName: String = ""
+    /// Set by the Priority admission from the pod's class (PreemptLowerPriority when no
+    /// class applies); nil on a pod that was not admitted, which preempts like the default.
+    public var preemptionPolicy: PreemptionPolicy? = nil
     /// Always, OnFailure or Never.
     public var restartPolicy: String = "Always"
     public var terminationGracePeriodSeconds: Int64 = 30
@@ -258,6 +262,9 @@ public struct PodStatus: Equatable, Sendable {
     public var podIP: String = ""
     public var reason: String = ""
     public var message: String = ""
+    /// The node the scheduler's preemption made room on for this pod, while it waits for
+    /// the victims to leave; other pods of lower or equal priority do not take that room.
+    public var nominatedNodeName: String = ""
     public init() {}
 }
 

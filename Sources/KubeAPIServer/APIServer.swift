@@ -81,7 +81,7 @@ public final class APIServer {
             try validate(pod)
             APIServer.defaultRequestsFromLimits(&pod)
             addDefaultTolerations(&pod)
-            if pod.spec.priority == nil { pod.spec.priority = 0 }
+            try admitPriority(&pod)
             if pod.status.phase == .pending && pod.status.conditions.isEmpty && !pod.spec.nodeName.isEmpty {
                 pod.status.conditions = [PodCondition(type: "PodScheduled", status: "True", lastTransitionTime: sim.now)]
             }
@@ -101,9 +101,107 @@ public final class APIServer {
             if !d.spec.selector.matches(d.spec.template.metadata.labels) || d.spec.selector.isEmpty {
                 throw APIError(.invalid, "Deployment \(m.name) is invalid: spec.template.metadata.labels: `selector` does not match template `labels`")
             }
+        case .podDisruptionBudget(let b):
+            try validate(b)
+        case .priorityClass(var c):
+            try validate(c)
+            if c.preemptionPolicy == nil { c.preemptionPolicy = .preemptLowerPriority }
+            o = .priorityClass(c)
         case .lease, .event: break
         }
         return o
+    }
+
+    // MARK: - Priority
+
+    /// A PriorityClass by name: a stored one, or one of the system classes.
+    public func priorityClass(named name: String) -> PriorityClass? {
+        if let c = store.get(.priorityClass, namespace: "", name: name)?.priorityClass { return c }
+        return PriorityClass.system.first { $0.metadata.name == name }
+    }
+
+    /// The class pods that name none get: the `globalDefault` one with the lowest value
+    /// (ties by name), as kube's Priority admission picks it.
+    func defaultPriorityClass() -> PriorityClass? {
+        store.list(.priorityClass).compactMap(\.priorityClass).filter(\.globalDefault)
+            .min { ($0.value, $0.metadata.name) < ($1.value, $1.metadata.name) }
+    }
+
+    /// The Priority admission plugin: `priorityClassName` resolves to `spec.priority` and
+    /// `spec.preemptionPolicy`; a pod that names no class gets the global default class, or
+    /// priority 0 and PreemptLowerPriority. A pod may not set a priority or a preemption
+    /// policy that differs from its class's.
+    ///
+    /// - Throws: `forbidden` for an unknown class or a conflicting priority or policy.
+    func admitPriority(_ pod: inout Pod) throws(APIError) {
+        let who = "pods \"\(pod.metadata.name)\" is forbidden"
+        var priority = PriorityClass.defaultPriority
+        var policy: PreemptionPolicy? = .preemptLowerPriority
+        if pod.spec.priorityClassName.isEmpty {
+            if let d = defaultPriorityClass() {
+                pod.spec.priorityClassName = d.metadata.name
+                priority = d.value
+                policy = d.preemptionPolicy
+            }
+        } else {
+            guard let c = priorityClass(named: pod.spec.priorityClassName) else {
+                throw APIError(.forbidden, "\(who): no PriorityClass with name \(pod.spec.priorityClassName) was found")
+            }
+            priority = c.value
+            policy = c.preemptionPolicy
+        }
+        if let p = pod.spec.priority, p != priority {
+            throw APIError(.forbidden, "\(who): the integer value of priority (\(p)) must not be provided in pod spec; "
+                + "priority admission controller computed \(priority) from the given PriorityClass name")
+        }
+        pod.spec.priority = priority
+        if let policy {
+            if let given = pod.spec.preemptionPolicy, given != policy {
+                throw APIError(.forbidden, "\(who): the string value of PreemptionPolicy (\(given.rawValue)) must not be provided in pod spec; "
+                    + "priority admission controller computed \(policy.rawValue) from the given PriorityClass name")
+            }
+            pod.spec.preemptionPolicy = policy
+        }
+    }
+
+    /// PriorityClass validation and admission: names with the `system-` prefix are
+    /// reserved, user classes stay at or under 1000000000, and only one class may be the
+    /// global default.
+    private func validate(_ c: PriorityClass) throws(APIError) {
+        let name = c.metadata.name
+        if PriorityClass.system.contains(where: { $0.metadata.name == name }) {
+            throw APIError(.alreadyExists, "priorityclasses.scheduling.k8s.io \"\(name)\" already exists")
+        }
+        let invalid = "PriorityClass.scheduling.k8s.io \"\(name)\" is invalid"
+        if name.hasPrefix("system-") {
+            throw APIError(.invalid, "\(invalid): metadata.name: Forbidden: \(name) is not a known system priority class")
+        }
+        if c.value > PriorityClass.highestUserDefinablePriority {
+            throw APIError(.invalid, "\(invalid): value: Forbidden: maximum allowed value of a user defined priority is \(PriorityClass.highestUserDefinablePriority)")
+        }
+        if c.globalDefault, let d = defaultPriorityClass() {
+            throw APIError(.forbidden, "priorityclasses.scheduling.k8s.io \"\(name)\" is forbidden: PriorityClass \(d.metadata.name) is already marked as default. Only one default can exist")
+        }
+    }
+
+    /// PodDisruptionBudget validation: at most one of minAvailable and maxUnavailable, each
+    /// a count of 0 or more or a percentage of at most 100%.
+    private func validate(_ b: PodDisruptionBudget) throws(APIError) {
+        let invalid = "PodDisruptionBudget.policy \"\(b.metadata.name)\" is invalid"
+        if b.spec.minAvailable != nil && b.spec.maxUnavailable != nil {
+            throw APIError(.invalid, "\(invalid): spec: Invalid value: minAvailable and maxUnavailable cannot be both set")
+        }
+        for (field, v) in [("minAvailable", b.spec.minAvailable), ("maxUnavailable", b.spec.maxUnavailable)] {
+            switch v {
+            case .int(let n)? where n < 0:
+                throw APIError(.invalid, "\(invalid): spec.\(field): Invalid value: \(n): must be greater than or equal to 0")
+            case .string(let text)?:
+                guard text.hasSuffix("%"), let p = Int(text.dropLast()), (0...100).contains(p) else {
+                    throw APIError(.invalid, "\(invalid): spec.\(field): Invalid value: \"\(text)\": must be an integer or a percentage from 0% to 100%")
+                }
+            default: break
+            }
+        }
     }
 
     private func validate(_ pod: Pod) throws(APIError) {

@@ -79,6 +79,8 @@ public final class Cluster {
     public let replicaSets: ReplicaSetController
     public let deployments: DeploymentController
     public let nodeLifecycle: NodeLifecycleController
+    /// Keeps PodDisruptionBudget status (disruptionsAllowed) for preemption.
+    public let disruption: DisruptionController
     /// Kubelets by node name.
     public private(set) var kubelets: [String: Kubelet] = [:]
     /// The admin client used by scenarios and `apply`.
@@ -106,6 +108,7 @@ public final class Cluster {
         replicaSets = ReplicaSetController(server: server)
         deployments = DeploymentController(server: server)
         nodeLifecycle = NodeLifecycleController(server: server, settings: settings.nodeLifecycle)
+        disruption = DisruptionController(server: server)
         admin = server.client("admin")
     }
 
@@ -117,6 +120,7 @@ public final class Cluster {
             if !replaced.contains(ReplicaSetController.name) { try replicaSets.start() }
             if !replaced.contains(DeploymentController.name) { try deployments.start() }
             if !replaced.contains(NodeLifecycleController.name) { try nodeLifecycle.start() }
+            if !replaced.contains(DisruptionController.name) { try disruption.start() }
         } catch {
             throw ClusterError("starting the control plane failed: \(error.message)")
         }

@@ -23,6 +23,10 @@ public struct SchedulePass {
         public var plugin_failures: [String]
         /// Manifests in the inputs that are not scheduled (e.g. Services), "kind/name".
         public var skipped: [String]
+        /// Pods preempted (DefaultPreemption) to make room for others, "ns/pod", in order;
+        /// left out when none was. A preempted pod is in `placements` as null, and in
+        /// `unschedulable` with "preempted by ns/pod on node".
+        public var preempted: [String]? = nil
 
     }
 
@@ -114,7 +118,7 @@ public struct SchedulePass {
     /// Schedules every pod and returns each cycle's result, in scheduling order. `profiles`
     /// builds fresh frameworks (name nil: every pod) for each attempt.
     func cycles<E: Error>(luas: [LuaSchedulerPlugin], seed: UInt64, explain: Bool = false, percentageOfNodesToScore: Int? = nil,
-                          profiles: () throws(E) -> [(name: String?, framework: Framework)]) throws(E) -> [(key: String, result: Framework.Result)] {
+                          profiles: () throws(E) -> [(name: String?, framework: Framework)]) throws(E) -> Framework.Pass {
         // A plugin switched off during the pass leaves pods its failures rejected; the pass
         // then runs again from the start without it (same seed), so the placements are
         // those of the rest of the profile.
@@ -126,14 +130,18 @@ public struct SchedulePass {
                 if let p = percentageOfNodesToScore { f.percentageOfNodesToScore = p }
             }
             let before = disabled()
-            let random = RandomStreams(seed: seed)
-            let results = Framework.scheduleAll(pods, nodes: nodes, profiles: built) { random.next("scheduler") }
+            // The "scheduler" stream of the run's RandomStreams, drawn without a lookup per draw.
+            var random = SplitMix64(seed: seed ^ RandomStreams.stableHash("scheduler"))
+            // Preemption draws from a stream of its own ("scheduler/preemption").
+            var preemption = SplitMix64(seed: seed ^ RandomStreams.stableHash("scheduler/preemption"))
+            let results = Framework.schedulePass(pods, nodes: nodes, profiles: built, random: { random.next() },
+                                                 preemptionRandom: { preemption.next() })
             if disabled() == before { return results }
         }
     }
 
     func cycles(luas: [LuaSchedulerPlugin], seed: UInt64, explain: Bool = false,
-                percentageOfNodesToScore: Int? = nil) -> [(key: String, result: Framework.Result)] {
+                percentageOfNodesToScore: Int? = nil) -> Framework.Pass {
         cycles(luas: luas, seed: seed, explain: explain, percentageOfNodesToScore: percentageOfNodesToScore) { () -> [(name: String?, framework: Framework)] in
             [(nil, luas.isEmpty ? Framework.defaultProfile() : Framework.profile(with: luas))]
         }
@@ -162,11 +170,16 @@ public struct SchedulePass {
                scheduler: luas.isEmpty ? "default-scheduler" : luas.map(\.name).joined(separator: "+"))
     }
 
-    func output(_ results: [(key: String, result: Framework.Result)], luas: [LuaSchedulerPlugin], scheduler: String) -> Output {
+    func output(_ pass: Framework.Pass, luas: [LuaSchedulerPlugin], scheduler: String) -> Output {
+        let results = pass.results
+        // Preempted pods left their node: they are placed nowhere.
+        var preemptedBy: [String: Preemption] = [:]
+        for p in pass.preempted { preemptedBy[p.victim] = p }
         var placements: [String: String?] = [:]
         var unschedulable: [String: String] = [:]
         var byNode: [String: [Pod]] = [:]
-        for p in pods where !p.spec.nodeName.isEmpty && nodes.contains(where: { $0.metadata.name == p.spec.nodeName }) {
+        for p in pods where !p.spec.nodeName.isEmpty && nodes.contains(where: { $0.metadata.name == p.spec.nodeName })
+            && preemptedBy["\(p.metadata.namespace)/\(p.metadata.name)"] == nil {
             byNode[p.spec.nodeName, default: []].append(p)
         }
         let podByKey = Dictionary(pods.map { ("\($0.metadata.namespace)/\($0.metadata.name)", $0) }, uniquingKeysWith: { a, _ in a })
@@ -179,8 +192,18 @@ public struct SchedulePass {
             unschedulable[key] = "no scheduler profile named \"\(p.spec.schedulerName)\": the pod stays pending"
         }
         for (key, r) in results {
+            if let by = preemptedBy[key] {
+                placements[key] = .some(nil)
+                unschedulable[key] = "preempted by \(by.preemptor) on \(by.node)"
+                continue
+            }
             placements[key] = .some(r.node)
             if let n = r.node, let p = podByKey[key] { byNode[n, default: []].append(p) } else { unschedulable[key] = r.message }
+        }
+        // Pods that ran before the pass and were preempted.
+        for p in pass.preempted where placements[p.victim] == nil {
+            placements[p.victim] = .some(nil)
+            unschedulable[p.victim] = "preempted by \(p.preemptor) on \(p.node)"
         }
         var use: [String: NodeUse] = [:]
         for n in nodes {
@@ -190,7 +213,8 @@ public struct SchedulePass {
                                            memory_allocatable: info.allocatable.memory)
         }
         return Output(placements: placements, unschedulable: unschedulable, order: results.map(\.key), nodes: use,
-                      scheduler: scheduler, plugin_failures: luas.flatMap(\.failures), skipped: skipped)
+                      scheduler: scheduler, plugin_failures: luas.flatMap(\.failures), skipped: skipped,
+                      preempted: pass.preempted.isEmpty ? nil : pass.preempted.map(\.victim))
     }
 }
 
@@ -284,7 +308,8 @@ extension SchedulePass {
         return explanation(results, luas: luas, scheduler: config.profiles.map(\.schedulerName).joined(separator: "+"))
     }
 
-    func explanation(_ results: [(key: String, result: Framework.Result)], luas: [LuaSchedulerPlugin], scheduler: String) -> Explanation {
+    func explanation(_ pass: Framework.Pass, luas: [LuaSchedulerPlugin], scheduler: String) -> Explanation {
+        let results = pass.results
         let pods = results.map { Explanation.PodEntry(pod: $0.key, result: $0.result) }
         return Explanation(pods: pods, stats: .init(nodes: nodes.count, pods: results.count, scheduling_seconds: 0, pods_per_second: 0),
                            scheduler: scheduler, plugin_failures: luas.flatMap(\.failures))

@@ -112,6 +112,7 @@ struct Check: ParsableCommand {
             return (["internal error in the smoke workload: \(error)"], [:])
         }
         let lua = LuaSchedulerPlugin(p)
+        lua.measuresTime = true
         let out = pass.run(lua: lua, seed: 1)
         let placed = out.placements.values.filter { $0 != nil }.count
         print("smoke    8 pods on 4 nodes: \(placed) placed, \(out.unschedulable.count) unschedulable")

@@ -24,7 +24,8 @@ extension Plugin {
         case .permit: return self is any PermitPlugin
         case .postBind: return self is any PostBindPlugin
         case .reserve: return self is any ReservePlugin
-        case .preEnqueue, .postFilter, .preBind, .bind: return false
+        case .postFilter: return self is any PostFilterPlugin
+        case .preEnqueue, .preBind, .bind: return false
         }
     }
 }
@@ -343,13 +344,14 @@ extension SchedulerConfiguration {
         f.permits = (lists[.permit] ?? []).compactMap { $0 as? any PermitPlugin }
         f.reserves = (lists[.reserve] ?? []).compactMap { $0 as? any ReservePlugin }
         f.postBinds = (lists[.postBind] ?? []).compactMap { $0 as? any PostBindPlugin }
+        f.postFilters = (lists[.postFilter] ?? []).compactMap { $0 as? any PostFilterPlugin }
         f.percentageOfNodesToScore = profile.percentageOfNodesToScore ?? percentageOfNodesToScore
         return f
     }
 
     /// Default plugins kubelab does not simulate yet; a profile that enables them gets no
-    /// effect from them.
-    public static let notYetSimulated: Set<String> = ["DefaultPreemption"]
+    /// effect from them. (Empty since DefaultPreemption is simulated.)
+    public static let notYetSimulated: Set<String> = []
 
     /// The built-in plugins and how their `pluginConfig` arguments are read.
     static let builtIns: [String: Factory] = [
@@ -447,6 +449,30 @@ extension SchedulerConfiguration {
                                     message: "should be empty when defaultingType is System")
             }
             return PodTopologySpread(defaulting: type == "System" ? .system : .list(constraints))
+        },
+        "DefaultPreemption": { a, f throws(ManifestError) in
+            try only(a, f, ["minCandidateNodesPercentage", "minCandidateNodesAbsolute"])
+            // v1 defaulting: a field left out keeps its default (10%, 100 nodes).
+            var percentage: Int64 = 10, absolute: Int64 = 100
+            if let p = a?["minCandidateNodesPercentage"] {
+                guard let v = integer(p), (0...100).contains(v) else {
+                    throw ManifestError(file: "", line: p.line, field: "\(f).minCandidateNodesPercentage",
+                                        message: "not in valid range [0, 100]: \(p.summary)")
+                }
+                percentage = v
+            }
+            if let n = a?["minCandidateNodesAbsolute"] {
+                guard let v = integer(n), v >= 0, v <= Int64(Int32.max) else {
+                    throw ManifestError(file: "", line: n.line, field: "\(f).minCandidateNodesAbsolute",
+                                        message: "not in valid range [0, inf): \(n.summary)")
+                }
+                absolute = v
+            }
+            if percentage == 0 && absolute == 0 {
+                throw ManifestError(file: "", line: a?.line, field: "\(f).minCandidateNodesPercentage",
+                                    message: "cannot be zero at the same time as minCandidateNodesAbsolute")
+            }
+            return DefaultPreemption(minCandidateNodesPercentage: Int(percentage), minCandidateNodesAbsolute: Int(absolute))
         },
         "NodeResourcesBalancedAllocation": { a, f throws(ManifestError) in
             try only(a, f, ["resources"])

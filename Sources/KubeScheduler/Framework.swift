@@ -2,9 +2,26 @@ public import KubeAPI
 
 /// A scheduling profile: the filter and score plugins that run, in order, with weights.
 public final class Framework {
-    public var filters: [any FilterPlugin]
-    public var scores: [(plugin: any ScorePlugin, weight: Int64)]
+    public var filters: [any FilterPlugin] { didSet { cachedPreFilters = nil } }
+    public var scores: [(plugin: any ScorePlugin, weight: Int64)] { didSet { cachedPreScores = nil } }
+    private var cachedPreFilters: [any PreFilterPlugin]?
+    private var cachedPreScores: [any PreScorePlugin]?
+    /// The filters that implement PreFilter (found once, not by a cast every cycle).
+    private var filterPreFilters: [any PreFilterPlugin] {
+        if let c = cachedPreFilters { return c }
+        let c = filters.compactMap { $0 as? any PreFilterPlugin }
+        cachedPreFilters = c
+        return c
+    }
+    /// The score plugins that implement PreScore.
+    private var scorePreScores: [any PreScorePlugin] {
+        if let c = cachedPreScores { return c }
+        let c = scores.compactMap { $0.plugin as? any PreScorePlugin }
+        cachedPreScores = c
+        return c
+    }
     public var postBinds: [any PostBindPlugin] = []
+    public var postFilters: [any PostFilterPlugin] = [DefaultPreemption()]
     /// kube-scheduler's percentageOfNodesToScore: 0 (the default) picks the adaptive
     /// percentage, 100 examines every node.
     public var percentageOfNodesToScore = 0
@@ -99,10 +116,25 @@ public final class Framework {
         return indexed.sorted { queuedBefore($0.element, $1.element, aFirst: $0.offset < $1.offset) }.map(\.element)
     }
 
+    /// A node a filter (or a PreFilter) rejected, with the status that rejected it.
+    public struct NodeFailure: Sendable, Equatable {
+        public var node: String
+        public var status: Status
+    }
+
     /// The outcome of one scheduling cycle.
     public struct Result: Sendable {
         public var node: String?
-        public var nodes: [NodeResult]
+        /// Every node's verdicts and scores, in snapshot order, when `explain` is on; empty
+        /// otherwise (a cycle at 5,000 nodes does not keep 5,000 records per pod).
+        public var nodes: [NodeResult] = []
+        /// The nodes rejected in this cycle, in the order they were examined, with why
+        /// (kube-scheduler's NodeToStatus map, which PostFilter reads).
+        public var failures: [NodeFailure] = []
+        /// How many nodes the cycle's snapshot had.
+        public var nodeCount = 0
+        /// The chosen node's total score (0 when it was chosen without scoring).
+        public var total: Int64 = 0
         /// The Permit plugin that denied the chosen node, if one did.
         public var permitDenied: Status?
         /// The node that Permit denied.
@@ -113,6 +145,11 @@ public final class Framework {
         public var waitNanoseconds: Int64 = 0
         /// The permit plugin that asked for the wait.
         public var waitingPlugin = ""
+
+        public init(node: String? = nil, nodes: [NodeResult] = [], failures: [NodeFailure] = [], nodeCount: Int = 0) {
+            self.node = node; self.nodes = nodes; self.failures = failures; self.nodeCount = nodeCount
+        }
+
         /// kube-scheduler's FitError text: "0/4 nodes are available: 4 Insufficient cpu."
         public var message: String {
             if let n = node { return "bound to \(n)" }
@@ -121,9 +158,23 @@ public final class Framework {
                 return "rejected by permit plugin \(d.plugin) on \(deniedNode ?? "?"): \(d.message)"
             }
             var counts: [String: Int] = [:]
-            for r in nodes { for reason in r.failure?.reasons ?? [] { counts[reason, default: 0] += 1 } }
+            for f in failures { for reason in f.status.reasons { counts[reason, default: 0] += 1 } }
             let parts = counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" }
-            return "0/\(nodes.count) nodes are available: \(parts.joined(separator: ", "))."
+            return "0/\(nodeCount) nodes are available: \(parts.joined(separator: ", "))."
+        }
+
+        /// The same cycle, now bound to `node` (a waiting pod that Permit allowed).
+        public func bound(to node: String) -> Result {
+            var r = self
+            r.node = node; r.waitingOn = nil; r.permitDenied = nil; r.deniedNode = nil
+            return r
+        }
+
+        /// The same cycle, now rejected on `node` with `status` (Permit denied or timed out).
+        public func rejected(on node: String, _ status: Status) -> Result {
+            var r = self
+            r.node = nil; r.waitingOn = nil; r.permitDenied = status; r.deniedNode = node
+            return r
         }
     }
 
@@ -170,134 +221,151 @@ public final class Framework {
         state.allNodes = nodes
         let filters = self.filters.filter(\.isEnabled)
         var scores = self.scores.filter(\.plugin.isEnabled)
-        if scores.isEmpty && !self.scores.isEmpty { scores = fallbackScores }
-        var results = nodes.map { NodeResult(node: $0.name, examined: false) }
+        let usingFallback = scores.isEmpty && !self.scores.isEmpty
+        if usingFallback { scores = fallbackScores }
+        var result = Result(nodeCount: nodes.count)
+        if explain { result.nodes = nodes.map { NodeResult(node: $0.name, examined: false) } }
         // PreFilter: a Skip skips that plugin's Filter; a rejection rejects every node;
         // node names narrow the search.
         var skipped: Set<ObjectIdentifier> = []
         var allowed: Set<String>?
         var narrowedBy: [String] = []
-        let preFilters = (self.preFilters ?? filters.compactMap { $0 as? any PreFilterPlugin }).filter(\.isEnabled)
+        let preFilters = (self.preFilters ?? filterPreFilters).filter(\.isEnabled)
         for pre in preFilters {
             let (names, st) = pre.runPreFilter(state, pod, nodes)
             if st.code == .skip { skipped.insert(ObjectIdentifier(pre)); continue }
             if !st.isSuccess {
                 var s2 = st
                 if s2.plugin.isEmpty { s2.plugin = pre.name }
-                for i in results.indices {
-                    results[i].examined = true
-                    results[i].failure = s2
-                    if explain { results[i].filters = [FilterVerdict(plugin: s2.plugin, status: s2.code, reasons: s2.reasons)] }
+                result.failures = nodes.map { NodeFailure(node: $0.name, status: s2) }
+                if explain {
+                    for i in result.nodes.indices {
+                        result.nodes[i].examined = true
+                        result.nodes[i].failure = s2
+                        result.nodes[i].filters = [FilterVerdict(plugin: s2.plugin, status: s2.code, reasons: s2.reasons)]
+                    }
                 }
-                return Result(node: nil, nodes: results)
+                return result
             }
             if let names {
                 allowed = allowed.map { $0.intersection(names) } ?? Set(names)
                 narrowedBy.append(pre.name)
             }
         }
-        var feasible: [Int] = []
+        let filterSkipped = filters.map { skipped.contains(ObjectIdentifier($0)) }
+        let narrowed = Status(.unschedulableAndUnresolvable, ["node(s) didn't satisfy plugin(s) [\(narrowedBy.joined(separator: " "))]"],
+                              plugin: narrowedBy.first ?? "")
         let want = Self.feasibleNodesToFind(percentage: percentageOfNodesToScore, nodes: nodes.count)
+        var feasible: [Int] = []
+        feasible.reserveCapacity(min(want, nodes.count))
         let start = nodes.isEmpty ? 0 : nextStartNodeIndex % nodes.count
         var processed = 0
         while processed < nodes.count && feasible.count < want {
-            let i = (start + processed) % nodes.count
+            var i = start + processed
+            if i >= nodes.count { i -= nodes.count }
             processed += 1
-            let n = nodes[i]
-            var r = NodeResult(node: n.name)
-            if let allowed, !allowed.contains(n.name) {
-                let st = Status(.unschedulableAndUnresolvable, ["node(s) didn't satisfy plugin(s) [\(narrowedBy.joined(separator: " "))]"],
-                                plugin: narrowedBy.first ?? "")
-                r.failure = st
-                if explain { r.filters = [FilterVerdict(plugin: st.plugin, status: st.code, reasons: st.reasons)] }
-                results[i] = r
-                continue
-            }
-            for f in filters {
-                if skipped.contains(ObjectIdentifier(f)) {
-                    if explain { r.filters.append(FilterVerdict(plugin: f.name, status: .skip, reasons: [])) }
-                    continue
-                }
-                let s = f.filter(state, pod, n)
-                if explain { r.filters.append(FilterVerdict(plugin: s.plugin.isEmpty ? f.name : s.plugin, status: s.code, reasons: s.reasons)) }
-                if !s.isSuccess {
-                    var s2 = s
-                    if s2.plugin.isEmpty { s2.plugin = f.name }
-                    r.failure = s2
-                    break
+            var failure: Status?
+            if let allowed, !allowed.contains(nodes[i].name) {
+                failure = narrowed
+                if explain { result.nodes[i].filters = [FilterVerdict(plugin: narrowed.plugin, status: narrowed.code, reasons: narrowed.reasons)] }
+            } else {
+                for (j, f) in filters.enumerated() {
+                    if filterSkipped[j] {
+                        if explain { result.nodes[i].filters.append(FilterVerdict(plugin: f.name, status: .skip, reasons: [])) }
+                        continue
+                    }
+                    let s = f.filter(state, pod, nodes[i])
+                    if explain {
+                        result.nodes[i].filters.append(FilterVerdict(plugin: s.plugin.isEmpty ? f.name : s.plugin, status: s.code, reasons: s.reasons))
+                    }
+                    if !s.isSuccess {
+                        var s2 = s
+                        if s2.plugin.isEmpty { s2.plugin = f.name }
+                        failure = s2
+                        break
+                    }
                 }
             }
-            if r.failure == nil { feasible.append(i) }
-            results[i] = r
+            if explain { result.nodes[i].examined = true }
+            if let failure {
+                result.failures.append(NodeFailure(node: nodes[i].name, status: failure))
+                if explain { result.nodes[i].failure = failure }
+            } else {
+                feasible.append(i)
+            }
         }
         if !nodes.isEmpty { nextStartNodeIndex = (start + processed) % nodes.count }
-        guard !feasible.isEmpty else { return Result(node: nil, nodes: results) }
+        guard !feasible.isEmpty else { return result }
         // As kube-scheduler: a single feasible node is chosen without scoring.
         if feasible.count == 1 {
-            return permit(state, pod, chosen: nodes[feasible[0]].name, results)
+            return permit(state, pod, chosen: nodes[feasible[0]].name, result)
         }
         // PreScore over the feasible nodes: a Skip leaves the plugin out of this cycle.
         let feasibleInfos = feasible.map { nodes[$0] }
-        if scores.contains(where: { $0.plugin is ImageLocality }), nodes.contains(where: { !$0.node.status.containerImages.isEmpty }) {
-            state[ImageLocality.stateKey] = ImageStates(nodes)
-        }
-        let preScores = self.preScores ?? scores.compactMap { $0.plugin as? any PreScorePlugin }
+        let preScores = self.preScores ?? (usingFallback ? scores.compactMap { $0.plugin as? any PreScorePlugin } : scorePreScores)
         var skippedScores: Set<ObjectIdentifier> = []
         // A PreScore that fails leaves its plugin out too: it would score 0 on every node.
         for pre in preScores where pre.isEnabled && pre.preScore(state, pod, feasibleInfos).code != .success {
             skippedScores.insert(ObjectIdentifier(pre))
         }
-        scores = scores.filter { !skippedScores.contains(ObjectIdentifier($0.plugin)) }
+        if !skippedScores.isEmpty { scores = scores.filter { !skippedScores.contains(ObjectIdentifier($0.plugin)) } }
+        var totals = [Int64](repeating: 0, count: feasible.count)
+        var list: [(node: String, score: Int64)] = []
+        list.reserveCapacity(feasible.count)
         for (plugin, weight) in scores {
-            var list: [(node: String, score: Int64)] = []
-            list.reserveCapacity(feasible.count)
+            list.removeAll(keepingCapacity: true)
             for i in feasible {
                 let (s, st) = plugin.score(state, pod, nodes[i])
                 list.append((nodes[i].name, st.isSuccess ? s : 0))
             }
-            let raws = list.map(\.score)
+            let raws = explain ? list.map(\.score) : []
             if !plugin.normalize(state, pod, &list).isSuccess {
                 for j in list.indices { list[j].score = 0 }
             }
-            for (j, i) in feasible.enumerated() {
-                results[i].scores.append(PluginScore(plugin: plugin.name, raw: raws[j], normalized: list[j].score, weight: weight))
-                results[i].total += list[j].score * weight
+            for j in totals.indices { totals[j] += list[j].score * weight }
+            if explain {
+                for (j, i) in feasible.enumerated() {
+                    result.nodes[i].scores.append(PluginScore(plugin: plugin.name, raw: raws[j], normalized: list[j].score, weight: weight))
+                    result.nodes[i].total = totals[j]
+                }
             }
         }
         var best = -1
         var bestScore = Int64.min
         var ties: UInt64 = 0
-        for i in feasible {
-            let t = results[i].total
+        for (j, t) in totals.enumerated() {
             if t > bestScore {
-                best = i; bestScore = t; ties = 1
+                best = j; bestScore = t; ties = 1
             } else if t == bestScore {
                 ties += 1
-                if random() % ties == 0 { best = i }
+                if random() % ties == 0 { best = j }
             }
         }
-        return permit(state, pod, chosen: nodes[best].name, results)
+        result.total = bestScore
+        return permit(state, pod, chosen: nodes[feasible[best]].name, result)
     }
 
     /// Reserve, then Permit, on the chosen node.
-    private func permit(_ state: CycleState, _ pod: Pod, chosen: String, _ results: [NodeResult]) -> Result {
+    private func permit(_ state: CycleState, _ pod: Pod, chosen: String, _ result: Result) -> Result {
         for r in reserves where r.isEnabled {
             var st = r.reserve(state, pod, nodeName: chosen)
             if !st.isSuccess {
                 unreserve(pod, nodeName: chosen, state)
                 if st.plugin.isEmpty { st.plugin = r.name }
-                return Result(node: nil, nodes: results, permitDenied: st, deniedNode: chosen)
+                return result.rejected(on: chosen, st)
             }
         }
         let st = permitStatus(state, pod, nodeName: chosen)
         switch st.code {
         case .success, .skip:
-            return Result(node: chosen, nodes: results)
+            return result.bound(to: chosen)
         case .wait:
-            return Result(node: nil, nodes: results, waitingOn: chosen, waitNanoseconds: st.waitNanoseconds, waitingPlugin: st.plugin)
+            var r = result
+            r.waitingOn = chosen; r.waitNanoseconds = st.waitNanoseconds; r.waitingPlugin = st.plugin
+            return r
         default:
             unreserve(pod, nodeName: chosen, state)
-            return Result(node: nil, nodes: results, permitDenied: st, deniedNode: chosen)
+            return result.rejected(on: chosen, st)
         }
     }
 
@@ -325,79 +393,5 @@ public final class Framework {
     /// Undoes the reservations of a pod that will not be bound, in reverse order.
     public func unreserve(_ pod: Pod, nodeName: String, _ state: CycleState = CycleState()) {
         for r in reserves.reversed() where r.isEnabled { r.unreserve(state, pod, nodeName: nodeName) }
-    }
-
-    /// Places `pods` one at a time on `nodes` (no time passes): each placement counts for
-    /// the next pod. Pods that already name a node count as running there first.
-    ///
-    /// - Returns: per pod key ("ns/name"), the cycle's result, in input order.
-    public func scheduleAll(_ pods: [Pod], nodes: [Node], random: () -> UInt64) -> [(key: String, result: Result)] {
-        Self.scheduleAll(pods, nodes: nodes, profiles: [(nil, self)], random: random)
-    }
-
-    /// Places `pods` with several profiles: each pod goes to the profile named by its
-    /// `spec.schedulerName` (a nil name takes every pod). Pods no profile serves are left
-    /// out, as kube-scheduler leaves them pending. The queue order is the first profile's
-    /// (kube-scheduler requires one QueueSort for all profiles).
-    public static func scheduleAll(_ pods: [Pod], nodes: [Node], profiles: [(name: String?, framework: Framework)],
-                                   random: () -> UInt64) -> [(key: String, result: Result)] {
-        guard let first = profiles.first?.framework else { return [] }
-        var infos = nodes.sorted { $0.metadata.name < $1.metadata.name }.map { NodeInfo(node: $0) }
-        var index: [String: Int] = [:]
-        for (i, n) in infos.enumerated() { index[n.name] = i }
-        for p in pods where !p.spec.nodeName.isEmpty {
-            if let i = index[p.spec.nodeName] { infos[i].add(p) }
-        }
-        var out: [(key: String, result: Result)] = []
-        // Pods a permit plugin keeps waiting: reserved on their node, asked again after
-        // every cycle; the pass has no time, so those still waiting at its end time out.
-        var waiting: [(slot: Int, pod: Pod, node: String, framework: Framework)] = []
-        func bind(_ p: Pod, _ n: String, _ f: Framework, reserved: Bool) {
-            var bound = p
-            bound.spec.nodeName = n
-            if !reserved, let i = index[n] { infos[i].add(bound) }
-            for pb in f.postBinds where pb.isEnabled { pb.postBind(CycleState(), bound, nodeName: n) }
-        }
-        func release(_ w: (slot: Int, pod: Pod, node: String, framework: Framework)) {
-            w.framework.unreserve(w.pod, nodeName: w.node)
-            if let i = index[w.node] { infos[i].remove(namespace: w.pod.metadata.namespace, name: w.pod.metadata.name) }
-        }
-        func recheck() {
-            var still: [(slot: Int, pod: Pod, node: String, framework: Framework)] = []
-            for w in waiting {
-                let st = w.framework.permitAgain(w.pod, nodeName: w.node)
-                switch st.code {
-                case .success, .skip:
-                    out[w.slot].result = Result(node: w.node, nodes: out[w.slot].result.nodes)
-                    bind(w.pod, w.node, w.framework, reserved: true)
-                case .wait:
-                    still.append(w)
-                default:
-                    release(w)
-                    out[w.slot].result = Result(node: nil, nodes: out[w.slot].result.nodes, permitDenied: st, deniedNode: w.node)
-                }
-            }
-            waiting = still
-        }
-        for p in first.queueOrder(pods.filter { $0.spec.nodeName.isEmpty || index[$0.spec.nodeName] == nil }) {
-            guard let f = profiles.first(where: { $0.name == nil || $0.name == p.spec.schedulerName })?.framework else { continue }
-            let r = f.schedule(p, nodes: infos, random: random)
-            out.append(("\(p.metadata.namespace)/\(p.metadata.name)", r))
-            if let n = r.node {
-                bind(p, n, f, reserved: false)
-            } else if let n = r.waitingOn, let i = index[n] {
-                var assumed = p
-                assumed.spec.nodeName = n
-                infos[i].add(assumed)
-                waiting.append((out.count - 1, p, n, f))
-            }
-            if !waiting.isEmpty { recheck() }
-        }
-        for w in waiting {
-            release(w)
-            let st = Status(.unschedulable, ["timed out waiting (a scheduling pass has no time)"], plugin: out[w.slot].result.waitingPlugin)
-            out[w.slot].result = Result(node: nil, nodes: out[w.slot].result.nodes, permitDenied: st, deniedNode: w.node)
-        }
-        return out
     }
 }

@@ -12,10 +12,10 @@ public import KubeAPI
 ///
 /// **Cluster-wide input.** N and numNodes come from an `ImageStates` summary of every node
 /// of the snapshot (not only the feasible ones). The plugin reads it from the cycle state
-/// under `ImageLocality.stateKey`, which the framework sets once per cycle:
-/// `state[ImageLocality.stateKey] = ImageStates(nodes)`. When the key is absent it uses the
-/// `imageStates` property given at init (or set later); with neither, `score` returns 0 and
-/// an Error status.
+/// under `ImageLocality.stateKey` when a caller put one there, else from the `imageStates`
+/// property given at init (or set later), else it summarizes `CycleState.allNodes` once per
+/// cycle, the first time a node with images is scored. With no summary and no nodes in the
+/// state, `score` returns 0 and an Error status.
 public final class ImageLocality: ScorePlugin {
     public let name = "ImageLocality"
 
@@ -31,6 +31,8 @@ public final class ImageLocality: ScorePlugin {
         self.imageStates = imageStates
     }
 
+    private let summary = PerCycle<ImageStates>()
+
     static let mb: Int64 = 1024 * 1024
     /// Below this sum a node scores 0.
     static let minThreshold: Int64 = 23 * mb
@@ -38,7 +40,10 @@ public final class ImageLocality: ScorePlugin {
     static let maxContainerThreshold: Int64 = 1000 * mb
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
-        guard let states = (state[Self.stateKey] as? ImageStates) ?? imageStates else {
+        // A node without images scores calculatePriority(0) = 0.
+        if node.node.status.containerImages.isEmpty { return (0, .success) }
+        let fromNodes = state.allNodes.isEmpty ? nil : summary(state) { ImageStates(state.allNodes) }
+        guard let states = (state[Self.stateKey] as? ImageStates) ?? imageStates ?? fromNodes else {
             return (0, Status(.error, ["no cluster image summary: set CycleState[\(Self.stateKey)] or imageStates"],
                               plugin: name))
         }

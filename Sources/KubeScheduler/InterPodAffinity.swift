@@ -111,8 +111,10 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
         var s = PreFilterState(terms: terms, pod: pod)
         let hasIncoming = !terms.requiredAffinity.isEmpty || !terms.requiredAntiAffinity.isEmpty
         for info in nodes {
+            // Without terms of its own, only existing pods with required anti-affinity matter.
+            if !hasIncoming && info.podsWithRequiredAntiAffinity.isEmpty { continue }
             let node = info.node
-            for existing in info.pods {
+            for existing in hasIncoming ? info.pods : info.podsWithRequiredAntiAffinity {
                 if existing.spec.affinity?.podAntiAffinity?.required.isEmpty == false {
                     for t in PodAffinityTerms(existing).requiredAntiAffinity where t.matches(pod, namespaceLabels: nsLabels) {
                         Self.add(&s.existingAntiAffinityCounts, node, t.topologyKey, 1)
@@ -232,9 +234,10 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
         let nsLabels = namespaceLabels[pod.metadata.namespace]
         var m: [String: [String: Int64]] = [:]
         for info in state.allNodes.isEmpty ? nodes : state.allNodes {
+            if !hasConstraints && info.podsWithAffinity.isEmpty { continue }
             let node = info.node
             if node.metadata.labels.isEmpty { continue }
-            for existing in info.pods where hasConstraints || PodAffinityTerms.hasPodAffinity(existing) {
+            for existing in hasConstraints ? info.pods : info.podsWithAffinity {
                 for w in terms.preferredAffinity { Self.process(&m, w.term, w.weight, existing, nil, node, 1) }
                 for w in terms.preferredAntiAffinity { Self.process(&m, w.term, w.weight, existing, nil, node, -1) }
                 guard PodAffinityTerms.hasPodAffinity(existing) else { continue }

@@ -24,16 +24,19 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
     ///   by default. Weights are ignored.
     public init(resources: [(name: String, weight: Int64)] = [("cpu", 1), ("memory", 1)]) {
         self.resources = resources
+        scalar = resources.map { ResourceName.isScalar($0.name) }
     }
+
+    /// Whether each configured resource is a scalar resource, in order.
+    private let scalar: [Bool]
+    private let cached = PerCycle<[Int64]>()
 
     /// The pod's real request for each configured resource, in order (cpu in millicores).
     private func podRequests(_ state: CycleState, _ pod: Pod) -> [Int64] {
-        let key = "PreScore" + name
-        if let r = state[key] as? [Int64] { return r }
-        let total = PodRequests.of(pod)
-        let r = resources.map { total[$0.name] }
-        state[key] = r
-        return r
+        cached(state) {
+            let total = PodRequests.of(pod)
+            return resources.map { total[$0.name] }
+        }
     }
 
     /// kube-scheduler's PreScore.
@@ -48,10 +51,19 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         let requests = podRequests(state, pod)
         if requests.allSatisfy({ $0 == 0 }) { return (0, Status(.skip, plugin: name)) }
+        // kube's default (cpu and memory): two fractions, std = |f1 - f2| / 2.
+        if resources.count == 2 && resources[0].name == "cpu" && resources[1].name == "memory" {
+            let (ac, am) = (node.allocatable.milliCPU, node.allocatable.memory)
+            if ac != 0 && am != 0 {
+                let fc = min(Double(node.requested.milliCPU + requests[0]) / Double(ac), 1)
+                let fm = min(Double(node.requested.memory + requests[1]) / Double(am), 1)
+                return (Int64((1 - abs((fc - fm) / 2)) * Double(maxNodeScore)), .success)
+            }
+        }
         var fractions: [Double] = []
         var total = 0.0
         for (i, res) in resources.enumerated() {
-            let ar = Self.allocatableAndRequested(node, res.name, podRequest: requests[i])
+            let ar = Self.allocatableAndRequested(node, res.name, podRequest: requests[i], isScalar: scalar[i])
             guard let ar, ar.allocatable != 0 else { continue }
             let fraction = min(Double(ar.requested) / Double(ar.allocatable), 1)
             total += fraction
@@ -73,9 +85,8 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
     /// allocatable and the node's requested + the pod's request, or nil when the resource
     /// does not take part (a scalar resource the pod does not request, or a name that is
     /// neither cpu, memory, ephemeral-storage nor a scalar resource).
-    static func allocatableAndRequested(_ node: NodeInfo, _ resource: String, podRequest: Int64)
+    static func allocatableAndRequested(_ node: NodeInfo, _ resource: String, podRequest: Int64, isScalar: Bool)
         -> (allocatable: Int64, requested: Int64)? {
-        let isScalar = ResourceName.isScalar(resource)
         if podRequest == 0 && isScalar { return nil }
         switch resource {
         case "cpu", "memory", "ephemeral-storage":

@@ -43,18 +43,21 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     /// The pod's requests, computed once per cycle (kube-scheduler does it in PreFilter
     /// and PreScore) instead of once per node.
     private func requests(_ state: CycleState, _ pod: Pod) -> (real: Resources, nonZero: Resources) {
-        if let r = state["NodeResourcesFit/requests"] as? (real: Resources, nonZero: Resources) { return r }
-        let r = (real: PodRequests.of(pod), nonZero: PodRequests.of(pod, nonZero: true))
-        state["NodeResourcesFit/requests"] = r
-        return r
+        cached(state) { (real: PodRequests.of(pod), nonZero: PodRequests.of(pod, nonZero: true)) }
     }
+    private let cached = PerCycle<(real: Resources, nonZero: Resources)>()
 
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         let r = requests(state, pod).real
+        let free = node.free
+        // The common case first: room for the pod's cpu, memory and pod slot, no other resources.
+        if r.scalar.isEmpty && Int64(node.pods.count) < node.allowedPodNumber
+            && (r.milliCPU <= 0 || r.milliCPU <= free.milliCPU) && (r.memory <= 0 || r.memory <= free.memory) {
+            return .success
+        }
         var reasons: [String] = []
         var unresolvable = false
         if Int64(node.pods.count) + 1 > node.allowedPodNumber { reasons.append("Too many pods") }
-        let free = node.free
         for res in r.names {
             let want = r[res]
             guard want > 0 else { continue }
@@ -77,7 +80,8 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
             guard alloc > 0 else { continue }
             let requested: Int64
             switch res {
-            case "cpu", "memory": requested = node.nonZeroRequested[res] + podNZ[res]
+            case "cpu": requested = node.nonZeroRequested.milliCPU + podNZ.milliCPU
+            case "memory": requested = node.nonZeroRequested.memory + podNZ.memory
             default:
                 guard podReal[res] > 0 else { continue }
                 requested = node.requested[res] + podReal[res]

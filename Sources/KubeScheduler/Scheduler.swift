@@ -53,6 +53,13 @@ public final class Scheduler {
     /// Every pod this scheduler ran a cycle for, in first-cycle order.
     public private(set) var cycledPods: [String] = []
     private var cycledSet: Set<String> = []
+    /// PodDisruptionBudgets by "ns/name", for preemption.
+    private var pdbs: [String: PodDisruptionBudget] = [:]
+    /// Unbound pods with a `status.nominatedNodeName` ("ns/name" -> node and pod): kube's
+    /// nominator. Pods of lower or equal priority must leave them room on that node.
+    private var nominations: [String: (node: String, pod: Pod)] = [:]
+    /// Every preemption this scheduler carried out, in order.
+    public private(set) var preemptions: [Preemption] = []
 
     public init(server: APIServer, framework: Framework, settings: SchedulerSettings = .init()) {
         self.client = server.client("scheduler")
@@ -66,6 +73,7 @@ public final class Scheduler {
         running = true
         try client.watch(.node) { [weak self] e in self?.onNode(e) }
         try client.watch(.pod) { [weak self] e in self?.onPod(e) }
+        try client.watch(.podDisruptionBudget) { [weak self] e in self?.onPDB(e) }
         scheduleFlush()
     }
 
@@ -96,6 +104,7 @@ public final class Scheduler {
     private func onPod(_ e: WatchEvent) {
         guard case .pod(let p) = e.object else { return }
         let k = key(p)
+        trackNomination(k, e.type == .deleted ? nil : p)
         if e.type == .deleted || p.isTerminal {
             forget(k)
             dequeue(k)
@@ -110,6 +119,8 @@ public final class Scheduler {
                     nodes[p.spec.nodeName]?.add(p)
                     assigned[k] = p.spec.nodeName
                 }
+            } else {
+                refreshCached(p)
             }
             return
         }
@@ -187,7 +198,7 @@ public final class Scheduler {
         let k = key(queued)
         // The queue keeps the version the pod had when it was queued; schedule the latest.
         let pod = waiting[k] ?? queued
-        let infos = nodeNames.compactMap { nodes[$0] }
+        let infos = Framework.addingNominatedPods(nominatedPods(), to: nodeNames.compactMap { nodes[$0] }, for: pod)
         let disabledBefore = framework.disabledPlugins
         if cycledSet.insert(k).inserted { cycledPods.append(k) }
         let explain = explainPods.contains(k)
@@ -198,8 +209,7 @@ public final class Scheduler {
         // A plugin was switched off: pods its failures left unschedulable may fit now.
         if framework.disabledPlugins != disabledBefore { moveAllToActive() }
         if let target = result.node {
-            let score = result.nodes.first { $0.node == target }?.total ?? 0
-            bind(pod, k, target, detail: "score \(score)", assumed: false)
+                        bind(pod, k, target, detail: "score \(result.total)", assumed: false)
         } else if let target = result.waitingOn {
             // Permit said wait: the pod stays assumed on the node, and is asked again after
             // every cycle until it is allowed, denied or its time runs out.
@@ -216,6 +226,11 @@ public final class Scheduler {
             permitWaiting[k] = (pod, target, timer)
             permitOrder.append(k)
             sim.record(component, "\(k) waits at \(target) for permit plugin \(plugin) (up to \(wait.humanDescription))")
+        } else if result.permitDenied == nil && !framework.activePostFilters.isEmpty {
+            let (latest, message, freed) = postFilter(pod, k, result, infos)
+            failed(latest, k, message.isEmpty ? result.message : "\(result.message) \(message).")
+            // A victim that only waited on a permit plugin is gone already: retry (after backoff).
+            if freed { moveAllToActive() }
         } else {
             failed(pod, k, result.message)
         }
@@ -348,6 +363,131 @@ public final class Scheduler {
             self.moveAllToActive()
             self.scheduleFlush()
         }
+    }
+
+    // MARK: - Preemption
+
+    private func onPDB(_ e: WatchEvent) {
+        guard case .podDisruptionBudget(let b) = e.object else { return }
+        pdbs[e.object.namespacedName] = e.type == .deleted ? nil : b
+    }
+
+    /// Keeps `nominations` up to date from a pod's latest version (nil: deleted).
+    private func trackNomination(_ k: String, _ p: Pod?) {
+        if let p, p.spec.nodeName.isEmpty, !p.isTerminal, !p.isTerminating, !p.status.nominatedNodeName.isEmpty {
+            nominations[k] = (p.status.nominatedNodeName, p)
+        } else {
+            nominations[k] = nil
+        }
+    }
+
+    /// The nominated pods, sorted by key.
+    private func nominatedPods() -> [(node: String, pod: Pod)] {
+        guard !nominations.isEmpty else { return [] }
+        return nominations.keys.sorted().compactMap { nominations[$0] }
+    }
+
+    /// A bound pod changed in a way preemption reads (it started, is being deleted, or got
+    /// new labels): the cache's copy is replaced, as kube-scheduler's cache updates it.
+    private func refreshCached(_ p: Pod) {
+        let n = p.spec.nodeName
+        guard let cached = nodes[n]?.pods.first(where: { $0.metadata.namespace == p.metadata.namespace && $0.metadata.name == p.metadata.name })
+        else { return }
+        guard cached.status.startTime != p.status.startTime || cached.isTerminating != p.isTerminating
+            || cached.metadata.labels != p.metadata.labels else { return }
+        nodes[n]?.remove(namespace: p.metadata.namespace, name: p.metadata.name)
+        nodes[n]?.add(p)
+    }
+
+    /// Runs the PostFilter plugins for a pod that fits nowhere and carries out their
+    /// result: the nomination, and the preemption of the victims.
+    ///
+    /// - Returns: the pod as it now is (with its nomination), the PostFilter message for the
+    ///   FailedScheduling text ("" when preemption succeeded), and whether room was freed at
+    ///   once (a victim waiting on a permit plugin).
+    private func postFilter(_ pod: Pod, _ k: String, _ result: Framework.Result, _ infos: [NodeInfo]) -> (Pod, String, Bool) {
+        let context = PostFilterContext(framework: framework, nodes: infos, pdbs: pdbs.keys.sorted().compactMap { pdbs[$0] },
+                                        random: { [sim] in sim.random.next("scheduler/preemption") })
+        let r = framework.runPostFilter(pod, result, context)
+        if r.status.code == .error { sim.record(component, "\(k): PostFilter failed: \(r.status.message)") }
+        var latest = pod
+        var freed = false
+        if let node = r.nominatedNodeName {
+            if r.status.isSuccess && !node.isEmpty { freed = preempt(r.victims, on: node, for: pod, k) }
+            latest = nominate(pod, k, node)
+        }
+        return (latest, r.status.isSuccess ? "" : r.status.message, freed)
+    }
+
+    /// kube's prepareCandidate: every victim gets the DisruptionTarget condition and is
+    /// deleted (gracefully) through the API server; a victim waiting on a permit plugin is
+    /// rejected instead; pods of lower priority nominated to the node lose their
+    /// nomination, since they may no longer fit there.
+    ///
+    /// - Returns: whether a victim waiting on a permit plugin was rejected (its room is free).
+    private func preempt(_ victims: [Pod], on node: String, for pod: Pod, _ k: String) -> Bool {
+        var freed = false
+        let names = victims.map(key)
+        sim.record(component, "\(k) preempts \(names.joined(separator: ", ")) on \(node)")
+        for v in victims {
+            let vk = key(v)
+            preemptions.append(Preemption(victim: vk, preemptor: k, node: node))
+            if permitWaiting[vk] != nil {
+                rejectWaiting(vk, Status(.unschedulable, ["preempted"], plugin: "DefaultPreemption"))
+                freed = true
+                continue
+            }
+            // Graceful deletion has already started: no need to ask again.
+            if v.isTerminating { continue }
+            do {
+                try client.modify(.pod, namespace: v.metadata.namespace, name: v.metadata.name) { o in
+                    guard case .pod(var p) = o else { return }
+                    p.status.conditions.removeAll { $0.type == DefaultPreemption.disruptionTarget }
+                    p.status.conditions.append(PodCondition(
+                        type: DefaultPreemption.disruptionTarget, status: "True", reason: DefaultPreemption.preemptionByScheduler,
+                        message: "\(pod.spec.schedulerName): preempting to accommodate a higher priority pod", lastTransitionTime: sim.now))
+                    o = .pod(p)
+                }
+                try client.delete(.pod, namespace: v.metadata.namespace, name: v.metadata.name)
+                client.recordEvent(about: .pod(v), reason: "Preempted", message: "Preempted by pod \(pod.metadata.uid) on node \(node)")
+            } catch where error.reason == .notFound {
+                continue
+            } catch {
+                sim.record(component, "preempting \(vk) failed: \(error.message)")
+            }
+        }
+        for (nk, n) in nominatedPods().map({ (key($0.pod), $0) }) where nk != k && n.node == node && n.pod.priority < pod.priority {
+            nominate(n.pod, nk, "")
+        }
+        return freed
+    }
+
+    /// Writes a pod's `status.nominatedNodeName` ("" clears it) and updates the nominator
+    /// at once, as kube-scheduler's queue does.
+    ///
+    /// - Returns: the pod with its new nomination.
+    @discardableResult
+    private func nominate(_ pod: Pod, _ k: String, _ node: String) -> Pod {
+        var latest = pod
+        latest.status.nominatedNodeName = node
+        if pod.status.nominatedNodeName != node {
+            do {
+                if let updated = try client.modify(.pod, namespace: pod.metadata.namespace, name: pod.metadata.name, { o in
+                    guard case .pod(var p) = o else { return }
+                    p.status.nominatedNodeName = node
+                    o = .pod(p)
+                })?.pod {
+                    latest = updated
+                }
+            } catch {
+                sim.record(component, "nominating \(k) to \(node) failed: \(error.message)")
+            }
+            if !node.isEmpty { sim.record(component, "nominated \(k) to \(node)") }
+        }
+        if waiting[k] != nil { waiting[k] = latest }
+        if unschedulable[k] != nil { unschedulable[k] = latest }
+        trackNomination(k, latest)
+        return latest
     }
 
     /// Stops the component (a control-plane fault or the end of a run).

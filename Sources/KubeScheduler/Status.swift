@@ -38,6 +38,8 @@ public struct Status: Sendable, Equatable {
 /// Per-cycle scratch space shared by the hooks of one scheduling cycle.
 public final class CycleState {
     private var values: [String: Any] = [:]
+    /// Different for every cycle state of the process (for per-cycle caches in plugins).
+    public let id = NodeInfo.nextGeneration()
     /// Every node of the cycle's snapshot (kube-scheduler's SnapshotSharedLister), for
     /// plugins that count over the whole cluster.
     public var allNodes: [NodeInfo] = []
@@ -45,6 +47,21 @@ public final class CycleState {
     public subscript(key: String) -> Any? {
         get { values[key] }
         set { values[key] = newValue }
+    }
+}
+
+/// A value a plugin computes once per scheduling cycle (what kube-scheduler's plugins keep
+/// in CycleState under their own key), without a keyed lookup for every node.
+final class PerCycle<T> {
+    private var cycle: UInt64 = 0
+    private var value: T?
+
+    func callAsFunction(_ state: CycleState, _ make: () -> T) -> T {
+        if cycle == state.id, let value { return value }
+        let v = make()
+        value = v
+        cycle = state.id
+        return v
     }
 }
 

@@ -35,15 +35,13 @@ public final class TaintToleration: FilterPlugin, ScorePlugin {
     /// The pod's tolerations that can tolerate a PreferNoSchedule taint (effect empty or
     /// PreferNoSchedule), kept in the cycle state as kube-scheduler's PreScore does.
     private func preferNoScheduleTolerations(_ state: CycleState, _ pod: Pod) -> [Toleration] {
-        let key = "PreScore" + name
-        if let t = state[key] as? [Toleration] { return t }
-        let t = pod.spec.tolerations.filter { $0.effect == nil || $0.effect == .preferNoSchedule }
-        state[key] = t
-        return t
+        cached(state) { pod.spec.tolerations.filter { $0.effect == nil || $0.effect == .preferNoSchedule } }
     }
+    private let cached = PerCycle<[Toleration]>()
 
     /// The raw score: how many PreferNoSchedule taints of the node the pod does not tolerate.
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
+        if node.node.spec.taints.isEmpty { return (0, .success) }
         let tolerations = preferNoScheduleTolerations(state, pod)
         var intolerable: Int64 = 0
         for taint in node.node.spec.taints where taint.effect == .preferNoSchedule {

@@ -28,6 +28,13 @@ extension LuaState {
     /// inside a Swift callback reports its own cost until the enclosing run finishes.
     public var lastCallCost: LuaCallCost { core.lastCost }
 
+    /// Whether calls also measure their wall time (`LuaCallCost.nanoseconds`; two clock
+    /// reads per call). On by default; the scheduler turns it off for its hot hooks.
+    public var measuresTime: Bool {
+        get { core.measuresTime }
+        set { core.measuresTime = newValue }
+    }
+
     /// Whether ``LuaCallCost/instructions`` is exact (true with Debian's Lua 5.4.4) or
     /// counted at the hook granularity of 1000 instructions.
     public var countsInstructionsExactly: Bool {
@@ -42,14 +49,14 @@ struct CostMeter {
     let instructions: Int64
     let started: Int64
 
-    init(on L: OpaquePointer) {
+    init(on L: OpaquePointer, timed: Bool) {
         instructions = klh_budget_used(L)
-        started = klh_budget_clock_ns()
+        started = timed ? klh_budget_clock_ns() : -1
     }
 
     func finish(on L: OpaquePointer) -> LuaCallCost {
         let used = klh_budget_used(L) - instructions
-        let elapsed = klh_budget_clock_ns() - started
+        let elapsed = started < 0 ? 0 : klh_budget_clock_ns() - started
         return LuaCallCost(instructions: Int(max(0, used)), nanoseconds: Int(max(0, elapsed)))
     }
 }

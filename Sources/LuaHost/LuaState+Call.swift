@@ -57,7 +57,7 @@ extension StateCore {
             drainPending(main)
             klh_budget_begin(thread ?? L, Int64(max(1, limits.instructionsPerCall)), limits.wallNanoseconds)
         }
-        let meter = CostMeter(on: L)
+        let meter = CostMeter(on: L, timed: measuresTime)
         let top = lua_gettop(L)
         depth += 1
         defer {

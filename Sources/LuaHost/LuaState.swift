@@ -20,6 +20,7 @@ final class StateCore {
     var pendingUnrefs: [Int32] = []
     /// What the most recent load/call/resume cost.
     var lastCost = LuaCallCost()
+    var measuresTime = true
 
     static let maxPrintedLines = 1000
     static let maxPrintedLineBytes = 1024

@@ -37,6 +37,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
 
     public init(_ plugin: LoadedPlugin) {
         self.plugin = plugin
+        plugin.state.measuresTime = false
         maxConsecutiveFailures = plugin.runLimits.failuresInARow
         maxTotalInstructions = plugin.runLimits.runInstructions
     }
@@ -48,23 +49,111 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         public var nanoseconds = 0
     }
 
-    /// Costs by hook name ("filter", "score").
-    public private(set) var costs: [String: HookCost] = [:]
+    /// Costs by hook name ("filter", "score", ...).
+    public var costs: [String: HookCost] {
+        var all = otherCosts
+        if filterCost.calls > 0 { all["filter"] = filterCost }
+        if scoreCost.calls > 0 { all["score"] = scoreCost }
+        return all
+    }
+    private var otherCosts: [String: HookCost] = [:]
+    private var filterCost = HookCost()
+    private var scoreCost = HookCost()
 
-    func call(_ hook: String, _ state: CycleState, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
-        defer {
-            let c = plugin.state.lastCallCost
-            var h = costs[hook] ?? HookCost()
+    /// Whether hook calls also measure their wall time (`kubelab check` shows it); off by
+    /// default, as two clock reads per call are a large part of a short hook's cost.
+    public var measuresTime: Bool {
+        get { plugin.state.measuresTime }
+        set { plugin.state.measuresTime = newValue }
+    }
+
+    private func account(_ hook: String) {
+        let c = plugin.state.lastCallCost
+        func add(_ h: inout HookCost) {
             h.calls += 1
             h.instructions += c.instructions
             h.nanoseconds += c.nanoseconds
-            costs[hook] = h
-            totalInstructions += c.instructions
-            if totalInstructions > maxTotalInstructions && switchedOff == nil {
-                switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
-            }
         }
-        return try plugin.call(hook, fresh: fresh(state), args)
+        switch hook {
+        case "filter": add(&filterCost)
+        case "score": add(&scoreCost)
+        default: add(&otherCosts[hook, default: HookCost()])
+        }
+        totalInstructions += c.instructions
+        if totalInstructions > maxTotalInstructions && switchedOff == nil {
+            switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
+        }
+    }
+
+    func call(_ hook: String, _ state: CycleState, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
+        defer { account(hook) }
+        return try plugin.call(hook, state: cycleTable(state), args)
+    }
+
+    // MARK: - Views kept in the plugin's Lua state
+
+    /// The cycle the Lua `state` table and the pod view below belong to.
+    private var cycleID: UInt64 = 0
+    private var cycleState: LuaRef?
+    private var cyclePod: LuaRef?
+    /// Node views by node name, rebuilt when the node's generation changes; the NodeInfo
+    /// they were built from answers the lazy `pods` field.
+    private var nodeViews: [String: (generation: UInt64, view: LuaRef, info: NodeInfo)] = [:]
+    private var podsIndex: LuaRef?
+    private lazy var filterFunction = plugin.hookFunction("filter")
+    private lazy var scoreFunction = plugin.hookFunction("score")
+
+    /// The plugin's `state` table of this cycle (a new one for every cycle).
+    func cycleTable(_ state: CycleState) throws(LuaError) -> LuaRef {
+        if let t = cycleState, cycleID == state.id { return t }
+        let t = try plugin.state.newTable()
+        cycleState = t
+        cyclePod = nil
+        cycleID = state.id
+        return t
+    }
+
+    /// The cycle's pod view, converted once per cycle.
+    func podRef(_ state: CycleState, _ pod: Pod) throws(LuaError) -> LuaRef {
+        _ = try cycleTable(state)
+        if let p = cyclePod { return p }
+        let p = try plugin.state.reference(podView(state, pod))
+        cyclePod = p
+        return p
+    }
+
+    /// The node's view, converted when the node changed since the last one. Its `pods`
+    /// field is built on first use.
+    func nodeRef(_ node: NodeInfo) throws(LuaError) -> LuaRef {
+        if let c = nodeViews[node.name], c.generation == node.generation { return c.view }
+        let view = try plugin.state.reference(Views.node(node, pods: false))
+        if podsIndex == nil {
+            let fetch = plugin.state.function { [weak self] args throws(LuaCallbackError) in
+                guard let name = args.first?.stringValue, let info = self?.nodeViews[name]?.info else { return [.nil] }
+                return [Views.pods(info)]
+            }
+            podsIndex = try plugin.lazyIndex(key: "pods", fetch: fetch)
+        }
+        if let podsIndex { try plugin.state.setLazyField(of: view, key: "pods", index: podsIndex) }
+        nodeViews[node.name] = (node.generation, view, node)
+        return view
+    }
+
+    /// Calls `filter` or `score` by reference with the cycle's views.
+    private func runOnNode(_ hook: String, _ function: LuaRef, _ state: CycleState, _ pod: Pod,
+                           _ node: NodeInfo) -> Result<(LuaValue, LuaValue), HookFailure> {
+        do {
+            let st = try cycleTable(state)
+            let p = try podRef(state, pod)
+            let n = try nodeRef(node)
+            defer { account(hook) }
+            return .success(try plugin.state.call(function, p, n, st))
+        } catch {
+            let msg = plugin.describe(error, hook: hook)
+            keepTraceback(msg, error)
+            fail(msg)
+            return .failure(HookFailure(message: msg))
+        }
     }
 
     public var isEnabled: Bool { switchedOff == nil }
@@ -84,13 +173,6 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         let v = Views.pod(pod)
         state["lua/pod-view"] = v
         return v
-    }
-
-    private func fresh(_ state: CycleState) -> Bool {
-        let key = "lua-cycle/\(ObjectIdentifier(self).hashValue)"
-        if state[key] != nil { return false }
-        state[key] = true
-        return true
     }
 
     func fail(_ message: String) {
@@ -139,15 +221,16 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
 
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         if let off = switchedOff { return Status(.error, [off], plugin: name) }
-        let outcome = run("filter", state, [podView(state, pod), Views.node(node)])
+        guard let f = filterFunction else { return .success }
+        let outcome = runOnNode("filter", f, state, pod, node)
         guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
-        switch results.first ?? .nil {
+        switch results.0 {
         case .boolean(true):
             succeeded()
             return .success
         case .boolean(false), .nil:
             succeeded()
-            let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
+            let reason = results.1 == .nil ? "rejected by \(name)" : (results.1.stringValue ?? LuaHostText.describe(results.1))
             return Status(.unschedulable, [reason], plugin: name)
         case let other:
             let msg = wrongResult("filter", "expected true or false, got \(LuaHostText.describe(other))")
@@ -157,9 +240,10 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         if let off = switchedOff { return (0, Status(.error, [off], plugin: name)) }
-        let outcome = run("score", state, [podView(state, pod), Views.node(node)])
+        guard let f = scoreFunction else { return (0, Status(.skip, plugin: name)) }
+        let outcome = runOnNode("score", f, state, pod, node)
         guard case .success(let results) = outcome else { return (0, Status(.error, [outcome.failure], plugin: name)) }
-        let v = results.first ?? .nil
+        let v = results.0
         let d: Double?
         switch v {
         case .integer(let i): d = Double(i)
@@ -313,7 +397,7 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
     /// node.
     public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
         guard switchedOff == nil, plugin.has("prescore") else { return .success }
-        let outcome = run("prescore", state, [podView(state, pod), .array(nodes.map(Views.node))])
+        let outcome = run("prescore", state, [podView(state, pod), .array(nodes.map { Views.node($0) })])
         guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         switch results.first ?? .nil {
         case .nil, .boolean(true):

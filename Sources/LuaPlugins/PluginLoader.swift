@@ -39,6 +39,12 @@ public final class LoadedPlugin {
     public let data: [String: LuaValue]
     let dispatch: LuaRef
     let start: LuaRef
+    /// Scheduler hooks are called with the cycle's `state` table after their arguments.
+    var dispatchWithState: LuaRef?
+    /// `lazy(fetch)`: an `__index` for view contents that computes a field on first use.
+    var lazyField: LuaRef?
+    /// The plugin's hook functions by name, as the chunk returned them (called by reference).
+    var hookFunctions: [String: LuaRef] = [:]
     public let context: PluginContext
 
     public static let schedulerHooks: Set<String> = [
@@ -119,7 +125,8 @@ public final class LoadedPlugin {
             throw PluginError("\(file): \(error)")
         }
         guard case .map(let desc)? = results.first,
-              case .function(let dispatch)? = desc["dispatch"], case .function(let start)? = desc["start"] else {
+              case .function(let dispatch)? = desc["dispatch"], case .function(let start)? = desc["start"],
+              case .function(let dispatchWithState)? = desc["dispatch_with_state"], case .function(let lazy)? = desc["lazy"] else {
             throw PluginError("\(file): internal error: the plugin prelude returned no descriptor")
         }
         var fields: [String: String] = [:]
@@ -147,8 +154,13 @@ public final class LoadedPlugin {
             }
             name = s
         }
+        var hookFunctions: [String: LuaRef] = [:]
+        for (k, v) in desc["hooks"]?.mapValue ?? [:] { if case .function(let f) = v { hookFunctions[k] = f } }
         let plugin = LoadedPlugin(state: state, name: name, file: file, kind: kind, fields: fields, data: dataFields,
                                   dispatch: dispatch, start: start, context: context, globalsWritten: globals)
+        plugin.dispatchWithState = dispatchWithState
+        plugin.lazyField = lazy
+        plugin.hookFunctions = hookFunctions
         plugin.runLimits.lua = limits
         return plugin
     }
@@ -170,6 +182,23 @@ public final class LoadedPlugin {
     /// Calls a hook through the dispatcher; `fresh` starts a new per-cycle `state` table.
     public func call(_ hook: String, fresh: Bool, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
         try state.call(dispatch, [.string(hook), .boolean(fresh)] + args)
+    }
+
+    /// Calls a scheduler hook with one or two arguments followed by the table `cycleState`
+    /// (`prefilter(pod, state)`, `permit(pod, node, state)`, ...).
+    public func call(_ hook: String, state cycleState: LuaRef, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
+        guard let dispatchWithState else { return try call(hook, fresh: false, args) }
+        return try state.call(dispatchWithState, [.string(hook), .function(cycleState), .integer(Int64(args.count))] + args)
+    }
+
+    /// The Lua function of a hook, to call by reference.
+    public func hookFunction(_ hook: String) -> LuaRef? { hookFunctions[hook] }
+
+    /// An `__index` function for ``LuaState/setLazyField(of:key:index:)`` that computes the
+    /// field `key` once per view with `fetch(content.name)` and keeps it in the view.
+    public func lazyIndex(key: String, fetch: LuaValue) throws(LuaError) -> LuaRef? {
+        guard let lazyField, case .function(let f)? = try state.call(lazyField, [.string(key), fetch]).first else { return nil }
+        return f
     }
 
     /// "plugins/x.lua:12: in score: attempt to ..." from a Lua error raised in `hook`.
@@ -218,6 +247,7 @@ public final class LoadedPlugin {
     /// (hooks share one `state` table per scheduling cycle) and the scenario starter.
     static let prelude = #"""
     return function(chunk, chunkname)
+    local rawget, rawset, type, next = rawget, rawset, type, next
     local before = {}
     for k, v in next, _G do before[k] = v end
     local plugin = chunk()
@@ -237,10 +267,26 @@ public final class LoadedPlugin {
       local v = rawget(plugin, k)
       if v ~= nil and type(v) ~= "function" then data[k] = v end
     end
+    local hooks = {}
+    for k, v in next, plugin do
+      if type(k) == "string" and type(v) == "function" then hooks[k] = v end
+    end
     local state = {}
     local function dispatch(hook, fresh, a, b, c)
       if fresh then state = {} end
       return plugin[hook](a, b, c or state)
+    end
+    local function dispatch_with_state(hook, st, n, a, b)
+      if n == 1 then return plugin[hook](a, st) end
+      return plugin[hook](a, b, st)
+    end
+    local function lazy(key, fetch)
+      return function(content, k)
+        if k ~= key then return nil end
+        local v = fetch(rawget(content, "name"))
+        rawset(content, k, v)
+        return v
+      end
     end
     local yield = coroutine.yield
     local function strip(msg)
@@ -277,7 +323,8 @@ public final class LoadedPlugin {
       end })
       return plugin.run(k)
     end
-    return { fields = fields, data = data, dispatch = dispatch, start = start, globals = globals }
+    return { fields = fields, data = data, dispatch = dispatch, start = start, globals = globals, hooks = hooks,
+             dispatch_with_state = dispatch_with_state, lazy = lazy }
     end
     """#
 }

@@ -110,13 +110,19 @@ public enum Views {
     /// A read-only pod view.
     public static func pod(_ p: Pod) -> LuaValue { .view("pod", .map(podFields(p))) }
 
-    /// A read-only node view with the scheduler's idea of what runs there.
-    public static func node(_ info: NodeInfo) -> LuaValue {
+    /// The pods of a node view: pod views sorted by namespace and name.
+    public static func pods(_ info: NodeInfo) -> LuaValue {
+        let pods = info.pods.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+        return .view("node", .array(pods.map { .map(podFields($0)) }))
+    }
+
+    /// A read-only node view with the scheduler's idea of what runs there. Without
+    /// `pods` the view lacks its `pods` field (the scheduler adds it as a lazy field).
+    public static func node(_ info: NodeInfo, pods withPods: Bool = true) -> LuaValue {
         let n = info.node
         var allocatable = resources(info.allocatable)
         if case .map(var a) = allocatable { a["pods"] = .integer(info.allowedPodNumber); allocatable = .map(a) }
-        let pods = info.pods.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
-        return .view("node", .map([
+        var fields: [String: LuaValue] = [
             "name": .string(n.metadata.name),
             "labels": strings(n.metadata.labels),
             "taints": .array(n.spec.taints.map { .map(["key": .string($0.key), "value": .string($0.value), "effect": .string($0.effect.rawValue)]) }),
@@ -126,9 +132,13 @@ public enum Views {
             "requested": resources(info.requested),
             "free": resources(info.free),
             "pod_count": .integer(Int64(info.pods.count)),
-            "pods": .array(pods.map { .map(podFields($0)) }),
             "images": .array(n.status.images.map { .string($0) }),
-        ]))
+        ]
+        if withPods {
+            let pods = info.pods.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+            fields["pods"] = .array(pods.map { .map(podFields($0)) })
+        }
+        return .view("node", .map(fields))
     }
 }
 
@@ -177,6 +187,8 @@ extension Views {
             m["message"] = .string(e.message)
             m["type"] = .string(e.type)
             return .view("event", .map(m))
+        case .podDisruptionBudget, .priorityClass:
+            return .view(o.kind.rawValue.lowercased(), .map(meta(o.metadata)))
         }
     }
 }

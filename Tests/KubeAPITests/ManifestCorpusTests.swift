@@ -314,8 +314,8 @@ private func q(_ s: String) -> Quantity {
             == [.unsupported(kind: "DaemonSet", apiVersion: "apps/v1", name: "fluentd-elasticsearch", line: 1)])
         #expect(try Corpus.documents("application__job__indexed-job.yaml")
             == [.unsupported(kind: "Job", apiVersion: "batch/v1", name: "indexed-job", line: 2)])
-        #expect(try Corpus.documents("policy__zookeeper-pod-disruption-budget-minavailable.yaml")
-            == [.unsupported(kind: "PodDisruptionBudget", apiVersion: "policy/v1", name: "zk-pdb", line: 1)])
+        #expect(try Corpus.documents("admin__resource__quota-pod.yaml")
+            == [.unsupported(kind: "ResourceQuota", apiVersion: "v1", name: "pod-demo", line: 2)])
     }
 
     @Test func probesAreIgnored() throws {

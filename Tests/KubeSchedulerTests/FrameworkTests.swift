@@ -37,6 +37,7 @@ struct FrameworkTests {
 
     @Test func withAHundredPercentEveryNodeIsExamined() {
         let f = Framework.defaultProfile()
+        f.explain = true
         f.percentageOfNodesToScore = 100
         let nodes = (0..<300).map { NodeInfo(node: Node.make("n\($0)", cpu: 4000, memory: 8 << 30)) }
         let r = f.schedule(Pod.make("p").requests(cpu: 100), nodes: nodes) { 0 }
@@ -46,16 +47,26 @@ struct FrameworkTests {
 
     @Test func aSearchWithoutEnoughFeasibleNodesExaminesThemAll() {
         let f = Framework.defaultProfile()
+        f.explain = true
         // Only the last 10 of 300 nodes have room.
         let nodes = (0..<300).map { i in NodeInfo(node: Node.make("n\(i)", cpu: i >= 290 ? 4000 : 100, memory: 8 << 30)) }
         let r = f.schedule(Pod.make("p").requests(cpu: 1000), nodes: nodes) { 0 }
         #expect(r.nodes.allSatisfy { $0.examined })
         #expect(r.node.map { $0.hasPrefix("n29") } == true)
         #expect(r.nodes.filter { $0.failure == nil }.count == 10)
+        // Without explain only the rejections are kept: the 290 nodes without room.
+        f.explain = false
+        let quiet = f.schedule(Pod.make("p").requests(cpu: 1000), nodes: nodes) { 0 }
+        #expect(quiet.nodes.isEmpty)
+        #expect(quiet.failures.map(\.node) == (0..<290).map { "n\($0)" })
+        // 100m nodes can never hold a 1-cpu pod: preemption would not help either.
+        #expect(quiet.failures.allSatisfy { $0.status.plugin == "NodeResourcesFit" && $0.status.code == .unschedulableAndUnresolvable })
+        #expect(quiet.message == r.message)
     }
 
     @Test func aSingleFeasibleNodeIsChosenWithoutScoring() {
         let f = Framework.defaultProfile()
+        f.explain = true
         let nodes = [NodeInfo(node: Node.make("small", cpu: 100, memory: 8 << 30)), NodeInfo(node: Node.make("big", cpu: 4000, memory: 8 << 30))]
         let r = f.schedule(Pod.make("p").requests(cpu: 1000), nodes: nodes) { 0 }
         #expect(r.node == "big")
@@ -95,6 +106,7 @@ struct FrameworkTests {
 
     @Test func aPreFilterRejectionRejectsEveryNode() {
         let f = Framework.defaultProfile()
+        f.explain = true
         var pod = Pod.make("p")
         pod.spec.affinity = Affinity(nodeAffinity: NodeAffinity(required: [
             NodeSelectorTerm(matchFields: [NodeSelectorRequirement(key: "metadata.name", operator: "In", values: ["x"])]),

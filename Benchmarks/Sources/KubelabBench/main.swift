@@ -1,0 +1,141 @@
+// kubelab's scheduler benchmarks: scheduler_perf-style workloads, scheduling time only.
+//
+//   KubelabBench schedule DIR PLUGIN [--floor SECONDS] [--only default|lua|scan]
+//       DIR/nodes.yaml and DIR/pods.yaml (bench/scheduler/workload.sh), PLUGIN the Lua
+//       filter + score plugin (bench/scheduler/binpack.lua). Prints the three figures:
+//       default profile pods/s, Lua plugin pods/s, Lua full scan of 1,000 pods vs the plain
+//       lua5.4 floor (SECONDS, from bench/scheduler/floor.lua).
+//   KubelabBench memory DIR PODS
+//       DIR's nodes holding PODS pods (the pod template, spread evenly), as the scheduler
+//       keeps them; prints the peak resident memory.
+import Foundation
+import KubeAPI
+import KubeScheduler
+import KubeLab
+import LuaPlugins
+
+/// Prints a line at once (stdout may be a pipe).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("KubelabBench: \(message)\n".utf8))
+    exit(2)
+}
+
+func read(_ path: String) -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { fail("cannot read \(path)") }
+    return text
+}
+
+/// Peak resident memory of this process so far (VmHWM), in bytes.
+func peakResidentBytes() -> Int {
+    for line in read("/proc/self/status").split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb * 1024
+    }
+    return 0
+}
+
+func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func load(_ dir: String, podLimit: Int? = nil) -> SchedulePass {
+    var pass = SchedulePass()
+    do {
+        try pass.load(nodesText: read("\(dir)/nodes.yaml"), nodesFile: "\(dir)/nodes.yaml",
+                      podsText: read("\(dir)/pods.yaml"), podsFile: "\(dir)/pods.yaml")
+    } catch {
+        fail(error.description)
+    }
+    if let podLimit { pass.pods = Array(pass.pods.prefix(podLimit)) }
+    return pass
+}
+
+func plugin(_ path: String) -> LuaSchedulerPlugin {
+    do {
+        return LuaSchedulerPlugin(try LoadedPlugin.load(path: path))
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+/// Times one pass; returns (seconds, pods placed).
+func timed(_ pass: SchedulePass, _ luas: [LuaSchedulerPlugin], percentage: Int?) -> (Double, Int) {
+    let clock = ContinuousClock()
+    var placed = 0
+    let d = clock.measure {
+        placed = pass.placements(luas: luas, seed: 1, percentageOfNodesToScore: percentage).count { $0.node != nil }
+    }
+    return (seconds(d), placed)
+}
+
+func report(_ what: String, pods: Int, placed: Int, seconds s: Double, goal: Double) {
+    let rate = Double(pods) / s
+    let verdict = rate >= goal ? "meets" : "BELOW"
+    say(String(format: "%@: %d pods in %.3f s = %.0f pods/s (%d placed; goal >= %.0f: %@)", what, pods, s, rate, placed, goal, verdict))
+}
+
+func schedule(_ args: [String]) {
+    guard args.count >= 2 else { fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS] [--only default|lua|scan]") }
+    let dir = args[0], pluginPath = args[1]
+    var floor: Double?
+    if let i = args.firstIndex(of: "--floor"), i + 1 < args.count { floor = Double(args[i + 1]) }
+    let only = args.firstIndex(of: "--only").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+    func wanted(_ phase: String) -> Bool { only == nil || only == phase }
+    let pass = load(dir)
+    say("workload: \(pass.nodes.count) nodes, \(pass.pods.count) pods (\(dir))")
+
+    if wanted("default") {
+        let (s, p) = timed(pass, [], percentage: nil)
+        report("default profile, native plugins", pods: pass.pods.count, placed: p, seconds: s, goal: 20_000)
+    }
+    if wanted("lua") {
+        let (s, p) = timed(pass, [plugin(pluginPath)], percentage: nil)
+        report("Lua filter + score (\(pluginPath)), default percentageOfNodesToScore", pods: pass.pods.count, placed: p, seconds: s, goal: 2_000)
+    }
+    guard wanted("scan") else { return say("peak resident memory: \(mib(peakResidentBytes()))") }
+
+    var first = pass
+    first.pods = Array(pass.pods.prefix(1000))
+    let (s3, p3) = timed(first, [plugin(pluginPath)], percentage: 100)
+    var line = String(format: "Lua filter + score, full scan (percentageOfNodesToScore 100): %d pods x %d nodes in %.3f s (%d placed)",
+                      first.pods.count, pass.nodes.count, s3, p3)
+    if let floor, floor > 0 {
+        let ratio = s3 / floor
+        line += String(format: "; plain lua5.4 floor %.3f s, ratio %.2f (goal <= 1.50: %@)", floor, ratio, ratio <= 1.5 ? "meets" : "ABOVE")
+    }
+    say(line)
+    say("peak resident memory: \(mib(peakResidentBytes()))")
+}
+
+func memory(_ args: [String]) {
+    guard args.count >= 2, let count = Int(args[1]), count > 0 else { fail("usage: KubelabBench memory DIR PODS") }
+    let pass = load(args[0], podLimit: 1)
+    guard let template = pass.pods.first else { fail("\(args[0])/pods.yaml has no pod") }
+    let before = peakResidentBytes()
+    var infos = pass.nodes.map { NodeInfo(node: $0) }
+    var pods: [Pod] = []
+    pods.reserveCapacity(count)
+    for i in 0..<count {
+        var p = template
+        p.metadata.name = "pod-\(i)"
+        p.metadata.uid = "uid-\(i)"
+        p.spec.nodeName = infos[i % infos.count].name
+        pods.append(p)
+        infos[i % infos.count].add(p)
+    }
+    let peak = peakResidentBytes()
+    let held = infos.reduce(0) { $0 + $1.pods.count }
+    say("memory: \(infos.count) nodes holding \(held) pods (and the \(pods.count) pod objects): peak resident \(mib(peak)) " +
+          "(\(mib(before)) before the pods; goal <= 2048 MiB: \(peak <= 2 << 30 ? "meets" : "ABOVE"))")
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+switch args.first {
+case "schedule": schedule(Array(args.dropFirst()))
+case "memory": memory(Array(args.dropFirst()))
+default: fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS] [--only default|lua|scan] | memory DIR PODS")
+}

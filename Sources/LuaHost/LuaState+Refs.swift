@@ -1,0 +1,66 @@
+internal import CLua
+internal import CLuaShims
+
+/// Values kept in the Lua registry and passed by reference: a table or view converted once
+/// is pushed again in constant time, with no conversion per call. This is how hot hooks
+/// (a scheduler's filter and score, called for every node of every cycle) are called.
+extension LuaState {
+    /// Converts `value` once and keeps the result in the registry until the returned
+    /// reference is dropped.
+    public func reference(_ value: LuaValue) throws(LuaError) -> LuaRef {
+        guard let L = core.current else { throw StateCore.closedError }
+        let top = lua_gettop(L)
+        try core.push(value, on: L, root: "value")
+        let identity = UInt(bitPattern: lua_topointer(L, -1))
+        let slot = klh_ref(L)
+        lua_settop(L, top)
+        return LuaRef(core: core, slot: slot, identity: identity)
+    }
+
+    /// A new empty table, kept in the registry.
+    public func newTable() throws(LuaError) -> LuaRef {
+        try reference(.map([:]))
+    }
+
+    /// Makes `key` a field of the read-only view `view` that is computed on first use:
+    /// reading it (or walking the view with `pairs`) calls `index(content, key)`, a Lua
+    /// function that may store the value with `rawset(content, key, value)` so later reads
+    /// find it directly. `key` is listed among the view's fields.
+    public func setLazyField(of view: LuaRef, key: String, index: LuaRef) throws(LuaError) {
+        guard let L = core.current else { throw StateCore.closedError }
+        guard view.core === core, index.core === core else {
+            throw LuaError(kind: .conversion, message: "the value belongs to another Lua state")
+        }
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        guard lua_checkstack(L, 8) != 0 else { throw StateCore.stackError }
+        klh_push_ref(L, view.slot)
+        klh_new_table(L, 0, 1)
+        klh_push_ref(L, index.slot)
+        withBytes("__index") { ptr, count in klh_rawset_string(L, -2, ptr, count) }
+        withBytes(key) { ptr, count in klh_view_add_lazy(L, -2, ptr, count) }
+    }
+
+    /// Calls `function(a, b, c)` (`b` may be left out) under the budgets, with arguments
+    /// pushed by reference, and returns its first two results (nil when missing). Results
+    /// that are tables are converted as by ``call(_:_:)``.
+    public func call(_ function: LuaRef, _ a: LuaRef, _ b: LuaRef?, _ c: LuaRef) throws(LuaError) -> (LuaValue, LuaValue) {
+        try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
+            guard function.core === core, a.core === core, b.map({ $0.core === core }) ?? true, c.core === core else {
+                throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
+            }
+            guard lua_checkstack(L, 8) != 0 else { throw StateCore.stackError }
+            let base = lua_gettop(L)
+            klh_push_ref(L, function.slot)
+            klh_push_ref(L, a.slot)
+            if let b { klh_push_ref(L, b.slot) }
+            klh_push_ref(L, c.slot)
+            let status = klh_pcall(L, b == nil ? 2 : 3)
+            if status != LUA_OK { throw core.error(on: L, status: status, loadedChunk: nil) }
+            let top = lua_gettop(L)
+            let first = top > base ? try core.value(at: base + 1, on: L, root: "result 1") : .nil
+            let second = top > base + 1 ? try core.value(at: base + 2, on: L, root: "result 2") : .nil
+            return (first, second)
+        }
+    }
+}

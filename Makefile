@@ -30,6 +30,17 @@ test: deps ## build and run every test, then the determinism and boundary checks
 	@./scripts/check-boundaries.sh
 	@./scripts/check-determinism.sh $(KUBELAB)
 
+bench: deps ## scheduler benchmarks: 5,000 nodes, scheduler_perf templates, release build (docs/benchmarks.md)
+	@command -v lua5.4 >/dev/null 2>&1 || { echo "installing lua5.4 (the floor of the full-scan benchmark)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq lua5.4 >/dev/null; }
+	bench/scheduler/workload.sh 5000 10000 .build-bench/workload
+	@# SwiftPM keeps the path dependency's file list from its last build plan; start a new one.
+	rm -f Benchmarks/.build/release.yaml
+	cd Benchmarks && $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
+	@floor=$$(lua5.4 bench/scheduler/floor.lua bench/scheduler/binpack.lua 5000 1000) && \
+		Benchmarks/.build/release/KubelabBench schedule .build-bench/workload bench/scheduler/binpack.lua --floor $$floor
+	Benchmarks/.build/release/KubelabBench memory .build-bench/workload 150000
+
 fuzz: deps ## fuzz the manifest decoder, the quantity parser and the plugin loader (FUZZ_SECONDS each, default 60)
 	./scripts/fuzz.sh
 

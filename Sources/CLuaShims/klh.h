@@ -34,6 +34,7 @@ typedef struct klh_ctx {
     int hook_count;
     int exhausted;    /* sticky */
     int yield_error;
+    int straight_entry; /* klh_pcall_straight: the next call event is the function's own entry */
     /* byte offset of lua_State.hookcount found by klh_budget_calibrate, or -1 (counts are
      * then only known at hook granularity) */
     int hookcount_offset;

@@ -41,10 +41,26 @@ extension LuaState {
         withBytes(key) { ptr, count in klh_view_add_lazy(L, -2, ptr, count) }
     }
 
+    /// The number of VM instructions of `function` when each can run at most once (its
+    /// bytecode has no loop and no backward jump), else nil. Such a function can be called
+    /// with `straightCost` (see `straight.c`): no per-instruction count hook while it calls
+    /// nothing, its size charged to the budget instead.
+    public func straightCost(of function: LuaRef) -> Int64? {
+        guard let L = core.current, function.core === core, lua_checkstack(L, 4) != 0 else { return nil }
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        klh_push_ref(L, function.slot)
+        let cost = klh_straight_cost(L, -1)
+        return cost > 0 ? cost : nil
+    }
+
     /// Calls `function(a, b, c)` (`b` may be left out) under the budgets, with arguments
     /// pushed by reference, and returns its first two results (nil when missing). Results
-    /// that are tables are converted as by ``call(_:_:)``.
-    public func call(_ function: LuaRef, _ a: LuaRef, _ b: LuaRef?, _ c: LuaRef) throws(LuaError) -> (LuaValue, LuaValue) {
+    /// that are tables are converted as by ``call(_:_:)``. With `straightCost` (from
+    /// ``straightCost(of:)``) the function runs without the count hook until it calls
+    /// anything.
+    public func call(_ function: LuaRef, _ a: LuaRef, _ b: LuaRef?, _ c: LuaRef,
+                     straightCost: Int64? = nil) throws(LuaError) -> (LuaValue, LuaValue) {
         try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
             guard function.core === core, a.core === core, b.map({ $0.core === core }) ?? true, c.core === core else {
                 throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
@@ -55,7 +71,8 @@ extension LuaState {
             klh_push_ref(L, a.slot)
             if let b { klh_push_ref(L, b.slot) }
             klh_push_ref(L, c.slot)
-            let status = klh_pcall(L, b == nil ? 2 : 3)
+            let nargs: Int32 = b == nil ? 2 : 3
+            let status = straightCost.map { klh_pcall_straight(L, nargs, $0) } ?? klh_pcall(L, nargs)
             if status != LUA_OK { throw core.error(on: L, status: status, loadedChunk: nil) }
             let top = lua_gettop(L)
             let first = top > base ? try core.value(at: base + 1, on: L, root: "result 1") : .nil

@@ -98,10 +98,16 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     private var cyclePod: LuaRef?
     /// Node views by node name, rebuilt when the node's generation changes; the NodeInfo
     /// they were built from answers the lazy `pods` field.
-    private var nodeViews: [String: (generation: UInt64, view: LuaRef, info: NodeInfo)] = [:]
+    private var nodeViews: [UInt64: (view: LuaRef, info: NodeInfo)] = [:]
+    /// The generation each node's view in `nodeViews` was built from.
+    private var viewGeneration: [String: UInt64] = [:]
     private var podsIndex: LuaRef?
     private lazy var filterFunction = plugin.hookFunction("filter")
     private lazy var scoreFunction = plugin.hookFunction("score")
+    /// Whether straight hooks run without the count hook (see `LuaState.straightCost`).
+    public var straightHooks = true
+    private lazy var filterStraightCost = filterFunction.flatMap { plugin.state.straightCost(of: $0) }
+    private lazy var scoreStraightCost = scoreFunction.flatMap { plugin.state.straightCost(of: $0) }
 
     /// The plugin's `state` table of this cycle (a new one for every cycle).
     func cycleTable(_ state: CycleState) throws(LuaError) -> LuaRef {
@@ -125,17 +131,19 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// The node's view, converted when the node changed since the last one. Its `pods`
     /// field is built on first use.
     func nodeRef(_ node: NodeInfo) throws(LuaError) -> LuaRef {
-        if let c = nodeViews[node.name], c.generation == node.generation { return c.view }
+        if let c = nodeViews[node.generation] { return c.view }
         let view = try plugin.state.reference(Views.node(node, pods: false))
         if podsIndex == nil {
             let fetch = plugin.state.function { [weak self] args throws(LuaCallbackError) in
-                guard let name = args.first?.stringValue, let info = self?.nodeViews[name]?.info else { return [.nil] }
+                guard let self, let name = args.first?.stringValue, let g = self.viewGeneration[name],
+                      let info = self.nodeViews[g]?.info else { return [.nil] }
                 return [Views.pods(info)]
             }
             podsIndex = try plugin.lazyIndex(key: "pods", fetch: fetch)
         }
         if let podsIndex { try plugin.state.setLazyField(of: view, key: "pods", index: podsIndex) }
-        nodeViews[node.name] = (node.generation, view, node)
+        if let old = viewGeneration.updateValue(node.generation, forKey: node.name) { nodeViews[old] = nil }
+        nodeViews[node.generation] = (view, node)
         return view
     }
 
@@ -147,7 +155,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
             let p = try podRef(state, pod)
             let n = try nodeRef(node)
             defer { account(hook) }
-            return .success(try plugin.state.call(function, p, n, st))
+            let straight = !straightHooks ? nil : hook == "filter" ? filterStraightCost : scoreStraightCost
+            return .success(try plugin.state.call(function, p, n, st, straightCost: straight))
         } catch {
             let msg = plugin.describe(error, hook: hook)
             keepTraceback(msg, error)
@@ -270,6 +279,7 @@ extension LuaSchedulerPlugin: ExtensionPoints, WeightedPlugin {
         case .preFilter: return plugin.has("prefilter")
         case .preScore: return plugin.has("prescore")
         case .postBind: return plugin.has("postbind")
+        case .postFilter: return plugin.has("postfilter")
         case .reserve: return plugin.has("reserve") || plugin.has("unreserve")
         default: return false
         }
@@ -507,6 +517,55 @@ extension Framework {
             + plugins.filter { $0.plugin.has("prescore") }
         f.postBinds += plugins.filter { $0.plugin.has("postbind") } as [any PostBindPlugin]
         f.reserves = plugins.filter { $0.plugin.has("reserve") || $0.plugin.has("unreserve") }
+        // Lua postfilters are asked first; DefaultPreemption when none of them helps.
+        f.postFilters = plugins.filter { $0.plugin.has("postfilter") } as [any PostFilterPlugin] + f.postFilters
         return f
+    }
+}
+
+extension LuaSchedulerPlugin: PostFilterPlugin {
+    /// `postfilter(pod, failures, state)`, after a cycle found no feasible node. `failures`
+    /// lists every rejected node in the order examined: `{ node = "n1", code =
+    /// "Unschedulable", reasons = { ... } }`. Return nil when the plugin cannot help (the
+    /// next PostFilter, DefaultPreemption by default, is asked), `{ node = "n1", victims =
+    /// { "ns/name", ... } }` to nominate the pod to n1 and preempt those pods of n1, or
+    /// `false, "reason"` to stop: the pod stays unschedulable with the reason. A failure or
+    /// a victim that does not run on the node counts as "cannot help".
+    public func postFilter(_ state: CycleState, _ pod: Pod, _ failures: [Framework.NodeFailure],
+                           _ context: PostFilterContext) -> PostFilterResult {
+        let cannotHelp = PostFilterResult(status: Status(.unschedulable, [], plugin: name))
+        guard switchedOff == nil, plugin.has("postfilter") else { return cannotHelp }
+        let list: LuaValue = .array(failures.map { f in
+            .map(["node": .string(f.node), "code": .string(f.status.code.rawValue),
+                  "reasons": .array(f.status.reasons.map { .string($0) })])
+        })
+        let outcome = run("postfilter", state, [podView(state, pod), .view("failures", list)])
+        guard case .success(let results) = outcome else { return cannotHelp }
+        switch results.first ?? .nil {
+        case .nil:
+            succeeded()
+            return cannotHelp
+        case .boolean(false):
+            succeeded()
+            let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
+            return PostFilterResult(status: Status(.unschedulableAndUnresolvable, [reason], plugin: name))
+        case let answer:
+            guard let m = answer.mapValue, let node = m["node"]?.stringValue,
+                  let info = context.nodes.first(where: { $0.name == node }) else {
+                _ = wrongResult("postfilter", "expected nil, false with a reason, or { node = \"name\", victims = { \"ns/pod\", ... } } naming a node, got \(LuaHostText.describe(answer))")
+                return cannotHelp
+            }
+            var victims: [Pod] = []
+            for v in m["victims"]?.arrayValue ?? [] {
+                guard let key = v.stringValue,
+                      let p = info.pods.first(where: { "\($0.metadata.namespace)/\($0.metadata.name)" == key }) else {
+                    _ = wrongResult("postfilter", "victim \(v.stringValue ?? LuaHostText.describe(v)) does not run on node \(node)")
+                    return cannotHelp
+                }
+                victims.append(p)
+            }
+            succeeded()
+            return PostFilterResult(status: Status(.success, [], plugin: name), nominatedNodeName: node, victims: victims)
+        }
     }
 }

@@ -64,6 +64,12 @@ int klh_load(struct lua_State *L, const char *source, size_t len, const char *ch
 /* Calls the function below nargs arguments under the cap with the C message handler;
  * leaves all results (or the error object) on the stack. Returns the Lua status. */
 int klh_pcall(struct lua_State *L, int nargs);
+/* The instruction count of the Lua function at idx when it can run each of its instructions
+ * at most once (no backward jump, no loop instruction), else -1. See straight.c. */
+int64_t klh_straight_cost(struct lua_State *L, int idx);
+/* klh_pcall for a function klh_straight_cost accepted: runs it without the count hook while
+ * it calls nothing, charging `cost` instructions up front. See straight.c. */
+int klh_pcall_straight(struct lua_State *L, int nargs, int64_t cost);
 /* Resumes co (function/args already pushed on co) under the cap. */
 int klh_resume(struct lua_State *co, struct lua_State *from, int nargs, int *nres);
 /* Formats the error object at idx (no metamethods, escaped, truncated) into the error

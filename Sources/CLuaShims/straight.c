@@ -1,0 +1,226 @@
+/* Straight functions: hooks without the count hook's per-instruction cost.
+ *
+ * While a count hook is set, Lua 5.4.4 sends every VM instruction through luaG_traceexec
+ * (x1.7 machine instructions on a short hook; docs/benchmarks.md). A function whose bytecode
+ * has no backward jump and no loop instruction runs each of its instructions at most once,
+ * so on its own it cannot run longer than its size. Such a function (a typical filter or
+ * score: a few field reads, arithmetic, comparisons) is run with only a *call* hook:
+ *
+ * - the budget is charged its instruction count up front (an upper bound, the same on every
+ *   run, so verdicts and run totals stay deterministic);
+ * - the first call event is the function's own entry. A call of another straight Lua
+ *   function (a local helper) is charged that function's size and stays on the fast path,
+ *   so recursion and tail calls are paid per entry and end with the budget verdict. Any
+ *   other call (a looping Lua function, a C function, a metamethod, an iterator) switches
+ *   the thread to the ordinary count hook at once, so everything beyond straight-line code
+ *   is counted as usual;
+ * - strings it creates are charged by the allocator as always; if they exhaust the budget,
+ *   the call ends with the budget verdict when it returns.
+ *
+ * The bytecode is read from lua_dump (format of Lua 5.4: header, then the main function's
+ * source, lines, parameters and code). The opcode numbers used are checked once per process
+ * against functions compiled for the purpose; if they do not match (another Lua build), no
+ * function is ever called straight. */
+#include <stdio.h>
+#include <string.h>
+#include "klh.h"
+
+#define KLH_STRAIGHT_MAX_DUMP (256 * 1024)
+#define KLH_OP_MASK 0x7F
+#define KLH_OP_JMP 56
+#define KLH_OP_FORLOOP 73
+#define KLH_OP_TFORLOOP 77
+#define KLH_SJ_OFFSET ((1 << 24) - 1)
+
+typedef struct {
+    unsigned char *buf;
+    size_t used;
+    int overflow;
+} klh_dump_buf;
+
+static int klh_dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
+    (void)L;
+    klh_dump_buf *d = (klh_dump_buf *)ud;
+    if (d->overflow || d->used + sz > KLH_STRAIGHT_MAX_DUMP) {
+        d->overflow = 1;
+        return 0;
+    }
+    memcpy(d->buf + d->used, p, sz);
+    d->used += sz;
+    return 0;
+}
+
+static int klh_read_size(const unsigned char *b, size_t n, size_t *pos, size_t *out) {
+    size_t x = 0;
+    for (int i = 0; i < 10; i++) {
+        if (*pos >= n) return 0;
+        unsigned char c = b[(*pos)++];
+        x = (x << 7) | (c & 0x7F);
+        if (c & 0x80) {
+            *out = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Instruction count if straight, -1 if not (or unreadable). */
+static int64_t klh_scan(const unsigned char *b, size_t n) {
+    /* header: signature 4, version, format, LUAC_DATA 6, three sizes, LUAC_INT, LUAC_NUM */
+    size_t pos = 4 + 1 + 1 + 6 + 3 + 8 + 8;
+    if (n < pos + 1 || memcmp(b, "\x1bLua\x54", 5) != 0 || b[12] != 4) return -1;
+    pos += 1; /* upvalue count of the main closure */
+    size_t len, sizecode, dummy;
+    if (!klh_read_size(b, n, &pos, &len)) return -1; /* source (0 when stripped) */
+    if (len > 0) pos += len - 1;
+    if (!klh_read_size(b, n, &pos, &dummy) || !klh_read_size(b, n, &pos, &dummy)) return -1; /* lines */
+    pos += 3; /* numparams, is_vararg, maxstacksize */
+    if (!klh_read_size(b, n, &pos, &sizecode)) return -1;
+    if (sizecode == 0 || pos + sizecode * 4 > n) return -1;
+    for (size_t i = 0; i < sizecode; i++) {
+        uint32_t ins;
+        memcpy(&ins, b + pos + i * 4, 4);
+        int op = (int)(ins & KLH_OP_MASK);
+        if (op == KLH_OP_FORLOOP || op == KLH_OP_TFORLOOP) return -1;
+        if (op == KLH_OP_JMP && (int64_t)(ins >> 7) - KLH_SJ_OFFSET < 0) return -1;
+    }
+    return (int64_t)sizecode;
+}
+
+static int64_t klh_cost_of(lua_State *L, int idx) {
+    static unsigned char buf[KLH_STRAIGHT_MAX_DUMP];
+    if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx)) return -1;
+    klh_dump_buf d = {buf, 0, 0};
+    lua_pushvalue(L, idx);
+    int r = lua_dump(L, klh_dump_writer, &d, 1);
+    lua_pop(L, 1);
+    if (r != 0 || d.overflow) return -1;
+    return klh_scan(buf, d.used);
+}
+
+/* 1 when the opcode numbers match this Lua build, 0 otherwise; checked once. */
+static int klh_straight_checked(lua_State *L) {
+    static int verdict = -1;
+    if (verdict >= 0) return verdict;
+    static const char *const looping[] = {
+        "local a = ... while a do a = a - 1 end",
+        "for i = 1, 2 do end",
+        "for k in next, {} do end",
+        "::top:: local a = ... if a then goto top end",
+        "repeat local a = ... until a",
+    };
+    static const char *const straight[] = {
+        "local a, b = ... if a > b then return a else return b end",
+        "local p, n = ... return (p.x or 0) + n.y // 2, 'reason'",
+        "local a = ... if not a then goto done end a = 1 ::done:: return a",
+    };
+    int ok = 1;
+    int top = lua_gettop(L);
+    for (size_t i = 0; ok && i < sizeof looping / sizeof *looping; i++) {
+        ok = luaL_loadstring(L, looping[i]) == LUA_OK && klh_cost_of(L, -1) < 0;
+        lua_settop(L, top);
+    }
+    for (size_t i = 0; ok && i < sizeof straight / sizeof *straight; i++) {
+        ok = luaL_loadstring(L, straight[i]) == LUA_OK && klh_cost_of(L, -1) > 0;
+        lua_settop(L, top);
+    }
+    verdict = ok;
+    return verdict;
+}
+
+int64_t klh_straight_cost(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    klh_ctx *c = klh_ctx_of(L);
+    int saved = c->enforce;
+    c->enforce = 0; /* host work: the checks compile small chunks */
+    int64_t cost = klh_straight_checked(L) ? klh_cost_of(L, idx) : -1;
+    c->enforce = saved;
+    return cost;
+}
+
+/* Costs of the functions seen by the call hook, in a weak-keyed table of the registry (a
+ * function's entry goes when the function is collected, so a new function at the same
+ * address is never taken for it). */
+static const char klh_straight_key = 's';
+
+static int64_t klh_cached_cost(lua_State *L, klh_ctx *c, int fidx) {
+    int saved = c->enforce;
+    c->enforce = 0;
+    int64_t cost = -1;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_straight_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 4);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_straight_key);
+    }
+    lua_pushvalue(L, fidx);
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
+        cost = lua_tointegerx(L, -1, NULL);
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+        cost = klh_cost_of(L, fidx);
+        lua_pushvalue(L, fidx);
+        lua_pushinteger(L, cost);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+    c->enforce = saved;
+    return cost;
+}
+
+static void klh_call_hook(lua_State *L, lua_Debug *ar) {
+    klh_ctx *c = klh_ctx_of(L);
+    if (c->straight_entry) {
+        c->straight_entry = 0; /* the straight function itself starting */
+        return;
+    }
+    if (lua_checkstack(L, 6) && lua_getinfo(L, "f", ar)) {
+        int64_t cost = klh_cached_cost(L, c, lua_gettop(L));
+        lua_pop(L, 1);
+        if (cost > 0 && cost < c->budget - c->spent) {
+            c->spent += cost; /* another straight function: paid per entry */
+            return;
+        }
+    }
+    /* anything else runs under the count hook, from this call on */
+    lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
+}
+
+int klh_pcall_straight(lua_State *L, int nargs, int64_t cost) {
+    klh_ctx *c = klh_ctx_of(L);
+    if (cost <= 0 || c->exhausted || cost >= c->budget - c->spent) return klh_pcall(L, nargs);
+    c->spent += cost;
+    c->straight_entry = 1;
+    int base = lua_gettop(L) - nargs - 1;
+    lua_pushvalue(L, base + 1); /* keep the function, to locate a verdict */
+    lua_insert(L, base + 1);
+    lua_sethook(L, klh_call_hook, LUA_MASKCALL, 0);
+    int status = klh_pcall(L, nargs);
+    c->straight_entry = 0;
+    if (lua_gethook(L) == klh_call_hook) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
+    if (status == LUA_OK && c->spent >= c->budget && !c->exhausted) {
+        /* strings it built spent the budget: the verdict the count hook would have given */
+        lua_Debug ar;
+        char where[300] = "";
+        lua_pushvalue(L, base + 1);
+        if (lua_getinfo(L, ">S", &ar) && ar.source != NULL && ar.source[0] == '@')
+            snprintf(where, sizeof where, "%.256s:%d", ar.source + 1, ar.linedefined);
+        c->exhausted = 1;
+        lua_settop(L, base + 1); /* the kept function, removed below */
+        int saved = c->enforce;
+        c->enforce = 0;
+        if (where[0] != '\0')
+            lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions)", where, (LUA_INTEGER)c->budget);
+        else
+            lua_pushfstring(L, "instruction budget exceeded (%I instructions)", (LUA_INTEGER)c->budget);
+        c->enforce = saved;
+        status = LUA_ERRRUN;
+    }
+    lua_remove(L, base + 1);
+    return status;
+}

@@ -1,0 +1,133 @@
+import Testing
+@testable import LuaHost
+
+extension LuaHostSuite {
+    /// Functions called by reference, and straight functions run without the count hook.
+    @Suite struct Straight {
+        @Test func straightCostIsTheSizeOfLoopFreeFunctionsOnly() throws {
+            let state = try LuaState()
+            let straight = try luaFunction(state, "return function(p, n) if p.x > n.y then return true end return false, 'no' end")
+            let cost = try #require(state.straightCost(of: straight))
+            #expect(cost > 3 && cost < 30)
+            for looping in [
+                "return function(n) while n > 0 do n = n - 1 end end",
+                "return function(n) for i = 1, n do end end",
+                "return function(t) for k in pairs(t) do end end",
+                "return function(n) ::again:: n = n - 1 if n > 0 then goto again end end",
+                "return function(n) repeat n = n - 1 until n <= 0 end",
+            ] {
+                #expect(state.straightCost(of: try luaFunction(state, looping)) == nil, "\(looping)")
+            }
+        }
+
+        @Test func aStraightCallGivesTheSameResultsAndChargesItsSize() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, "return function(a, b, c) return a.v + b.v + #c, 'ok' end")
+            let a = try state.reference(.map(["v": .integer(1)]))
+            let b = try state.reference(.view("node", .map(["v": .integer(2)])))
+            let c = try state.reference(.array([.integer(1), .integer(2)]))
+            let cost = try #require(state.straightCost(of: f))
+            let hooked = try state.call(f, a, b, c)
+            let hookedCost = state.lastCallCost.instructions
+            let fast = try state.call(f, a, b, c, straightCost: cost)
+            #expect(hooked.0 == .integer(5) && hooked.1 == .string("ok"))
+            #expect(fast.0 == hooked.0 && fast.1 == hooked.1)
+            #expect(state.lastCallCost.instructions == Int(cost))
+            #expect(hookedCost <= Int(cost))
+        }
+
+        @Test func whatAStraightFunctionCallsIsCountedAsUsual() throws {
+            var limits = LuaLimits()
+            limits.instructionsPerCall = 100_000
+            let state = try LuaState(limits: limits)
+            let f = try luaFunction(state, """
+                local function spin(n) while true do n = n + 1 end end
+                return function(a, b, c) return spin(0) end
+                """)
+            let t = try state.newTable()
+            let cost = try #require(state.straightCost(of: f))
+            #expect(throws: LuaError.self) { _ = try state.call(f, t, nil, t, straightCost: cost) }
+            do { _ = try state.call(f, t, nil, t, straightCost: cost) } catch {
+                #expect(error.kind == .budget)
+                #expect(error.message.contains("instruction budget exceeded"))
+            }
+        }
+
+        @Test func straightRecursionAndTailCallsArePaidPerEntry() throws {
+            var limits = LuaLimits()
+            limits.instructionsPerCall = 100_000
+            let state = try LuaState(limits: limits)
+            // No loop in either function, but the tail call never ends.
+            let f = try luaFunction(state, """
+                local f
+                f = function(a, b, c) return f(a, b, c) end
+                return f
+                """)
+            let t = try state.newTable()
+            let cost = try #require(state.straightCost(of: f))
+            do {
+                _ = try state.call(f, t, nil, t, straightCost: cost)
+                Issue.record("an endless tail call returned")
+            } catch {
+                #expect(error.kind == .budget)
+            }
+        }
+
+        @Test func stringsAStraightFunctionBuildsStillSpendTheBudget() throws {
+            var limits = LuaLimits()
+            limits.instructionsPerCall = 10_000
+            let state = try LuaState(limits: limits)
+            // 2^16 bytes doubled a few times: far more than 10,000 instructions' worth.
+            let f = try luaFunction(state, """
+                return function(a, b, c)
+                  local s = a.s
+                  s = s .. s; s = s .. s; s = s .. s; s = s .. s; s = s .. s; s = s .. s
+                  return #s
+                end
+                """)
+            let a = try state.reference(.map(["s": .string(String(repeating: "x", count: 1 << 16))]))
+            let cost = try #require(state.straightCost(of: f))
+            do {
+                _ = try state.call(f, a, nil, a, straightCost: cost)
+                Issue.record("the budget was not spent")
+            } catch {
+                #expect(error.kind == .budget)
+                #expect(error.message.hasPrefix("test.lua:1: instruction budget exceeded"))
+            }
+        }
+
+        @Test func aLazyFieldIsComputedOnFirstUseAndListedByPairs() throws {
+            let state = try LuaState()
+            var asked = 0
+            let fetch = state.function { args in
+                asked += 1
+                return [.array([.string(args.first?.stringValue ?? "?")])]
+            }
+            let makeIndex = try luaFunction(state, """
+                return function(fetch)
+                  return function(content, k)
+                    if k ~= "pods" then return nil end
+                    local v = fetch(rawget(content, "name")); rawset(content, k, v); return v
+                  end
+                end
+                """)
+            guard case .function(let index)? = try state.call(makeIndex, [fetch]).first else { throw LuaError(kind: .conversion, message: "no index") }
+            let node = try state.reference(.view("node", .map(["name": .string("n1"), "zone": .string("a")])))
+            try state.setLazyField(of: node, key: "pods", index: index)
+            let read = try luaFunction(state, """
+                return function(node, _, _)
+                  local keys = {}
+                  for k in pairs(node) do keys[#keys + 1] = k end
+                  return node.pods[1] .. "," .. node.pods[1] .. "," .. #node.pods, table.concat(keys, " ")
+                end
+                """)
+            let t = try state.newTable()
+            let (value, keys) = try state.call(read, node, nil, t)
+            #expect(value == .string("n1,n1,1"))
+            #expect(keys == .string("name pods zone"))
+            #expect(asked == 1)
+            let write = try luaFunction(state, "return function(node) node.pods = 1 end")
+            #expect(throws: LuaError.self) { _ = try state.call(write, node, nil, t) }
+        }
+    }
+}

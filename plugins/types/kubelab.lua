@@ -68,6 +68,12 @@
 ---@field prescore? fun(pod: kubelab.Pod, nodes: kubelab.Node[], state: table): (boolean|"skip")?
 ---@field normalize? fun(pod: kubelab.Pod, scores: table<string, integer>, state: table): table<string, number>
 ---@field postbind? fun(pod: kubelab.Pod, node_name: string)
+---@field postfilter? fun(pod: kubelab.Pod, failures: kubelab.NodeFailure[], state: table): ({ node: string, victims: string[]? }|false)?, string? nil defers to DefaultPreemption
+
+---@class kubelab.NodeFailure
+---@field node string
+---@field code "Unschedulable"|"UnschedulableAndUnresolvable"|"Error"
+---@field reasons string[]
 
 ---@class kubelab.PodFilter
 ---@field labels? table<string, string>

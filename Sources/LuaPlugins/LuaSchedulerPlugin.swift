@@ -102,12 +102,20 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// The generation each node's view in `nodeViews` was built from.
     private var viewGeneration: [String: UInt64] = [:]
     private var podsIndex: LuaRef?
-    private lazy var filterFunction = plugin.hookFunction("filter")
-    private lazy var scoreFunction = plugin.hookFunction("score")
-    /// Whether straight hooks run without the count hook (see `LuaState.straightCost`).
-    public var straightHooks = true
-    private lazy var filterStraightCost = filterFunction.flatMap { plugin.state.straightCost(of: $0) }
-    private lazy var scoreStraightCost = scoreFunction.flatMap { plugin.state.straightCost(of: $0) }
+    /// The filter and score hooks, called for every node: their functions, and their size
+    /// when they can run without the count hook (see `LuaState.straightCost`).
+    private struct NodeHook {
+        let name: String
+        let function: LuaRef?
+        let straightCost: Int64?
+    }
+    private lazy var filterHook = nodeHook("filter")
+    private lazy var scoreHook = nodeHook("score")
+
+    private func nodeHook(_ name: String) -> NodeHook {
+        let f = plugin.hookFunction(name)
+        return NodeHook(name: name, function: f, straightCost: f.flatMap { plugin.state.straightCost(of: $0) })
+    }
 
     /// The plugin's `state` table of this cycle (a new one for every cycle).
     func cycleTable(_ state: CycleState) throws(LuaError) -> LuaRef {
@@ -119,13 +127,13 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         return t
     }
 
-    /// The cycle's pod view, converted once per cycle.
-    func podRef(_ state: CycleState, _ pod: Pod) throws(LuaError) -> LuaRef {
-        _ = try cycleTable(state)
-        if let p = cyclePod { return p }
+    /// The cycle's `state` table and pod view, the view converted once per cycle.
+    func cycleRefs(_ state: CycleState, _ pod: Pod) throws(LuaError) -> (state: LuaRef, pod: LuaRef) {
+        let t = try cycleTable(state)
+        if let p = cyclePod { return (t, p) }
         let p = try plugin.state.reference(podView(state, pod))
         cyclePod = p
-        return p
+        return (t, p)
     }
 
     /// The node's view, converted when the node changed since the last one. Its `pods`
@@ -148,17 +156,15 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     }
 
     /// Calls `filter` or `score` by reference with the cycle's views.
-    private func runOnNode(_ hook: String, _ function: LuaRef, _ state: CycleState, _ pod: Pod,
+    private func runOnNode(_ hook: NodeHook, _ function: LuaRef, _ state: CycleState, _ pod: Pod,
                            _ node: NodeInfo) -> Result<(LuaValue, LuaValue), HookFailure> {
         do {
-            let st = try cycleTable(state)
-            let p = try podRef(state, pod)
+            let (st, p) = try cycleRefs(state, pod)
             let n = try nodeRef(node)
-            defer { account(hook) }
-            let straight = !straightHooks ? nil : hook == "filter" ? filterStraightCost : scoreStraightCost
-            return .success(try plugin.state.call(function, p, n, st, straightCost: straight))
+            defer { account(hook.name) }
+            return .success(try plugin.state.call(function, p, n, st, straightCost: hook.straightCost))
         } catch {
-            let msg = plugin.describe(error, hook: hook)
+            let msg = plugin.describe(error, hook: hook.name)
             keepTraceback(msg, error)
             fail(msg)
             return .failure(HookFailure(message: msg))
@@ -230,8 +236,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
 
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         if let off = switchedOff { return Status(.error, [off], plugin: name) }
-        guard let f = filterFunction else { return .success }
-        let outcome = runOnNode("filter", f, state, pod, node)
+        guard let f = filterHook.function else { return .success }
+        let outcome = runOnNode(filterHook, f, state, pod, node)
         guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         switch results.0 {
         case .boolean(true):
@@ -249,8 +255,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         if let off = switchedOff { return (0, Status(.error, [off], plugin: name)) }
-        guard let f = scoreFunction else { return (0, Status(.skip, plugin: name)) }
-        let outcome = runOnNode("score", f, state, pod, node)
+        guard let f = scoreHook.function else { return (0, Status(.skip, plugin: name)) }
+        let outcome = runOnNode(scoreHook, f, state, pod, node)
         guard case .success(let results) = outcome else { return (0, Status(.error, [outcome.failure], plugin: name)) }
         let v = results.0
         let d: Double?
@@ -550,13 +556,21 @@ extension LuaSchedulerPlugin: PostFilterPlugin {
             let reason = results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : "rejected by \(name)"
             return PostFilterResult(status: Status(.unschedulableAndUnresolvable, [reason], plugin: name))
         case let answer:
-            guard let m = answer.mapValue, let node = m["node"]?.stringValue,
-                  let info = context.nodes.first(where: { $0.name == node }) else {
-                _ = wrongResult("postfilter", "expected nil, false with a reason, or { node = \"name\", victims = { \"ns/pod\", ... } } naming a node, got \(LuaHostText.describe(answer))")
+            guard let m = answer.mapValue, let node = m["node"]?.stringValue else {
+                _ = wrongResult("postfilter", "expected nil, false with a reason, or { node = \"name\", victims = { \"ns/pod\", ... } }, got \(LuaHostText.describe(answer))")
+                return cannotHelp
+            }
+            guard let info = context.nodes.first(where: { $0.name == node }) else {
+                _ = wrongResult("postfilter", "no node named \(node) in the cluster")
+                return cannotHelp
+            }
+            let listed = m["victims"] ?? .array([])
+            guard let victimList = listed.arrayValue else {
+                _ = wrongResult("postfilter", "victims must be an array of \"ns/pod\" names, got \(LuaHostText.describe(listed))")
                 return cannotHelp
             }
             var victims: [Pod] = []
-            for v in m["victims"]?.arrayValue ?? [] {
+            for v in victimList {
                 guard let key = v.stringValue,
                       let p = info.pods.first(where: { "\($0.metadata.namespace)/\($0.metadata.name)" == key }) else {
                     _ = wrongResult("postfilter", "victim \(v.stringValue ?? LuaHostText.describe(v)) does not run on node \(node)")

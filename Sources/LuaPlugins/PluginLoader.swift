@@ -40,11 +40,11 @@ public final class LoadedPlugin {
     let dispatch: LuaRef
     let start: LuaRef
     /// Scheduler hooks are called with the cycle's `state` table after their arguments.
-    var dispatchWithState: LuaRef?
+    let dispatchWithState: LuaRef
     /// `lazy(fetch)`: an `__index` for view contents that computes a field on first use.
-    var lazyField: LuaRef?
+    let lazyField: LuaRef
     /// The plugin's hook functions by name, as the chunk returned them (called by reference).
-    var hookFunctions: [String: LuaRef] = [:]
+    let hookFunctions: [String: LuaRef]
     public let context: PluginContext
 
     public static let schedulerHooks: Set<String> = [
@@ -157,18 +157,18 @@ public final class LoadedPlugin {
         var hookFunctions: [String: LuaRef] = [:]
         for (k, v) in desc["hooks"]?.mapValue ?? [:] { if case .function(let f) = v { hookFunctions[k] = f } }
         let plugin = LoadedPlugin(state: state, name: name, file: file, kind: kind, fields: fields, data: dataFields,
-                                  dispatch: dispatch, start: start, context: context, globalsWritten: globals)
-        plugin.dispatchWithState = dispatchWithState
-        plugin.lazyField = lazy
-        plugin.hookFunctions = hookFunctions
+                                  dispatch: dispatch, dispatchWithState: dispatchWithState, lazyField: lazy,
+                                  hookFunctions: hookFunctions, start: start, context: context, globalsWritten: globals)
         plugin.runLimits.lua = limits
         return plugin
     }
 
     init(state: LuaState, name: String, file: String, kind: PluginKind, fields: [String: String],
-         data: [String: LuaValue], dispatch: LuaRef, start: LuaRef, context: PluginContext, globalsWritten: [String]) {
+         data: [String: LuaValue], dispatch: LuaRef, dispatchWithState: LuaRef, lazyField: LuaRef,
+         hookFunctions: [String: LuaRef], start: LuaRef, context: PluginContext, globalsWritten: [String]) {
         self.state = state; self.name = name; self.file = file; self.kind = kind; self.fields = fields
-        self.data = data; self.dispatch = dispatch; self.start = start; self.context = context
+        self.data = data; self.dispatch = dispatch; self.dispatchWithState = dispatchWithState
+        self.lazyField = lazyField; self.hookFunctions = hookFunctions; self.start = start; self.context = context
         self.globalsWritten = globalsWritten
     }
 
@@ -187,7 +187,6 @@ public final class LoadedPlugin {
     /// Calls a scheduler hook with one or two arguments followed by the table `cycleState`
     /// (`prefilter(pod, state)`, `permit(pod, node, state)`, ...).
     public func call(_ hook: String, state cycleState: LuaRef, _ args: [LuaValue]) throws(LuaError) -> [LuaValue] {
-        guard let dispatchWithState else { return try call(hook, fresh: false, args) }
         return try state.call(dispatchWithState, [.string(hook), .function(cycleState), .integer(Int64(args.count))] + args)
     }
 
@@ -197,7 +196,7 @@ public final class LoadedPlugin {
     /// An `__index` function for ``LuaState/setLazyField(of:key:index:)`` that computes the
     /// field `key` once per view with `fetch(content.name)` and keeps it in the view.
     public func lazyIndex(key: String, fetch: LuaValue) throws(LuaError) -> LuaRef? {
-        guard let lazyField, case .function(let f)? = try state.call(lazyField, [.string(key), fetch]).first else { return nil }
+        guard case .function(let f)? = try state.call(lazyField, [.string(key), fetch]).first else { return nil }
         return f
     }
 

@@ -80,6 +80,12 @@ struct LuaPostFilterTests {
             ("function() error('boom') end", "pf.lua:1: in postfilter: boom"),
             ("function() return { node = 'node-1', victims = { 'default/batch-2' } } end",
              "pf.lua: in postfilter: victim default/batch-2 does not run on node node-1"),
+            ("function() return { node = 'node-1', victims = 'default/batch-1' } end",
+             "pf.lua: in postfilter: victims must be an array of \"ns/pod\" names, got the string \"default/batch-1\""),
+            ("function() return { node = 'node-9' } end",
+             "pf.lua: in postfilter: no node named node-9 in the cluster"),
+            ("function() return 42 end",
+             "pf.lua: in postfilter: expected nil, false with a reason, or { node = \"name\", victims = { \"ns/pod\", ... } }, got 42"),
         ] {
             let out = try Self.run(hook)
             #expect(out.placements["default/urgent"] == .some("node-2"), "\(hook)")

@@ -25,7 +25,9 @@ extension Plugin {
         case .postBind: return self is any PostBindPlugin
         case .reserve: return self is any ReservePlugin
         case .postFilter: return self is any PostFilterPlugin
-        case .preEnqueue, .preBind, .bind: return false
+        case .preBind: return self is any PreBindPlugin
+        case .bind: return self is any BindPlugin
+        case .preEnqueue: return false
         }
     }
 }
@@ -69,7 +71,7 @@ public struct SchedulerConfiguration: Sendable {
     /// simulate (no volumes, no scheduling gates); they take part in nothing.
     public static let acceptedWithoutEffect: Set<String> = [
         "SchedulingGates", "VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone", "DynamicResources",
-        "DefaultBinder", "PrioritySort",
+        "PrioritySort",
     ]
 
     public init(file: String) { self.file = file }
@@ -343,6 +345,12 @@ extension SchedulerConfiguration {
         f.queueSort = sorts.first
         f.permits = (lists[.permit] ?? []).compactMap { $0 as? any PermitPlugin }
         f.reserves = (lists[.reserve] ?? []).compactMap { $0 as? any ReservePlugin }
+        f.preBinds = (lists[.preBind] ?? []).compactMap { $0 as? any PreBindPlugin }
+        f.binds = (lists[.bind] ?? []).compactMap { $0 as? any BindPlugin }
+        if f.binds.isEmpty {
+            throw fail(profile.plugins["bind"]?.enabled.first?.line ?? profile.plugins["multiPoint"]?.enabled.first?.line,
+                       "\(profile.field).plugins.bind", "at least one bind plugin is needed")
+        }
         f.postBinds = (lists[.postBind] ?? []).compactMap { $0 as? any PostBindPlugin }
         f.postFilters = (lists[.postFilter] ?? []).compactMap { $0 as? any PostFilterPlugin }
         f.percentageOfNodesToScore = profile.percentageOfNodesToScore ?? percentageOfNodesToScore
@@ -360,6 +368,7 @@ extension SchedulerConfiguration {
         "TaintToleration": { a, f throws(ManifestError) in try noArgs(a, f); return TaintToleration() },
         "NodePorts": { a, f throws(ManifestError) in try noArgs(a, f); return NodePorts() },
         "ImageLocality": { a, f throws(ManifestError) in try noArgs(a, f); return ImageLocality() },
+        "DefaultBinder": { a, f throws(ManifestError) in try noArgs(a, f); return DefaultBinder() },
         "NodeAffinity": { a, f throws(ManifestError) in
             try only(a, f, ["addedAffinity"])
             if let added = a?["addedAffinity"] {

@@ -20,7 +20,13 @@ public final class Framework {
         cachedPreScores = c
         return c
     }
+    public var preBinds: [any PreBindPlugin] = []
+    /// The Bind plugins, in order; DefaultBinder by default.
+    public var binds: [any BindPlugin] = [DefaultBinder()]
     public var postBinds: [any PostBindPlugin] = []
+    /// The state of the last cycle `schedule` ran: the binding cycle that follows it shares
+    /// it, as in kube-scheduler.
+    public private(set) var lastCycleState = CycleState()
     public var postFilters: [any PostFilterPlugin] = [DefaultPreemption()]
     /// kube-scheduler's percentageOfNodesToScore: 0 (the default) picks the adaptive
     /// percentage, 100 examines every node.
@@ -135,8 +141,10 @@ public final class Framework {
         public var nodeCount = 0
         /// The chosen node's total score (0 when it was chosen without scoring).
         public var total: Int64 = 0
-        /// The Permit plugin that denied the chosen node, if one did.
+        /// The plugin that rejected the pod on its chosen node, if one did (Reserve, Permit,
+        /// or in the binding cycle PreBind or Bind); `rejectedAt` names the point.
         public var permitDenied: Status?
+        public var rejectedAt = "permit"
         /// The node that Permit denied.
         public var deniedNode: String?
         /// Permit said `wait`: the pod is reserved on this node until the permit plugins
@@ -155,7 +163,7 @@ public final class Framework {
             if let n = node { return "bound to \(n)" }
             if let w = waitingOn { return "waiting on permit at \(w)" }
             if let d = permitDenied {
-                return "rejected by permit plugin \(d.plugin) on \(deniedNode ?? "?"): \(d.message)"
+                return "rejected by \(rejectedAt) plugin \(d.plugin) on \(deniedNode ?? "?"): \(d.message)"
             }
             var counts: [String: Int] = [:]
             for f in failures { for reason in f.status.reasons { counts[reason, default: 0] += 1 } }
@@ -170,10 +178,11 @@ public final class Framework {
             return r
         }
 
-        /// The same cycle, now rejected on `node` with `status` (Permit denied or timed out).
-        public func rejected(on node: String, _ status: Status) -> Result {
+        /// The same cycle, now rejected on `node` with `status` by a plugin of `point`
+        /// (Permit denied or timed out, or the binding cycle failed).
+        public func rejected(on node: String, _ status: Status, at point: String = "permit") -> Result {
             var r = self
-            r.node = nil; r.waitingOn = nil; r.permitDenied = status; r.deniedNode = node
+            r.node = nil; r.waitingOn = nil; r.permitDenied = status; r.deniedNode = node; r.rejectedAt = point
             return r
         }
     }
@@ -181,7 +190,8 @@ public final class Framework {
     /// Plugins of the profile that are switched off.
     public var disabledPlugins: Int {
         filters.count { !$0.isEnabled } + scores.count { !$0.plugin.isEnabled } + permits.count { !$0.isEnabled }
-            + reserves.count { !$0.isEnabled }
+            + reserves.count { !$0.isEnabled } + preBinds.count { !$0.isEnabled } + binds.count { !$0.isEnabled }
+            + postFilters.count { !$0.isEnabled }
     }
 
     /// Runs filters and scores over `nodes` (in the given order) and picks the node with
@@ -218,6 +228,7 @@ public final class Framework {
 
     private func cycle(_ pod: Pod, nodes: [NodeInfo], random: () -> UInt64) -> Result {
         let state = CycleState()
+        lastCycleState = state
         state.allNodes = nodes
         let filters = self.filters.filter(\.isEnabled)
         var scores = self.scores.filter(\.plugin.isEnabled)
@@ -352,7 +363,7 @@ public final class Framework {
             if !st.isSuccess {
                 unreserve(pod, nodeName: chosen, state)
                 if st.plugin.isEmpty { st.plugin = r.name }
-                return result.rejected(on: chosen, st)
+                return result.rejected(on: chosen, st, at: "reserve")
             }
         }
         let st = permitStatus(state, pod, nodeName: chosen)
@@ -388,6 +399,44 @@ public final class Framework {
     /// Asks the permit plugins again about a waiting pod (a new cycle state).
     public func permitAgain(_ pod: Pod, nodeName: String) -> Status {
         permitStatus(CycleState(), pod, nodeName: nodeName)
+    }
+
+    /// kube-scheduler's binding cycle for a pod that Permit allowed on `nodeName`: PreBind,
+    /// then the Bind plugins until one does not skip (`binder` writes the Binding for
+    /// DefaultBinder). When every Bind plugin is switched off, DefaultBinder binds.
+    ///
+    /// - Returns: success once the pod is bound; otherwise the failing status, named after
+    ///   its plugin (`unschedulable` from a PreBind that rejected the pod, `error` for the
+    ///   rest), after the reservation was undone, and the point that failed ("prebind" or
+    ///   "bind"). PostBind is the caller's (`postBind`), once it has recorded the binding.
+    public func bindingCycle(_ state: CycleState, _ pod: Pod, nodeName: String,
+                             binder: PodBinder) -> (status: Status, point: String) {
+        for p in preBinds where p.isEnabled {
+            var st = p.preBind(state, pod, nodeName: nodeName)
+            if st.isSuccess { continue }
+            if st.plugin.isEmpty { st.plugin = p.name }
+            if st.code != .unschedulable && st.code != .unschedulableAndUnresolvable { st.code = .error }
+            unreserve(pod, nodeName: nodeName, state)
+            return (st, "prebind")
+        }
+        var binders = binds.filter(\.isEnabled)
+        if binders.isEmpty { binders = [DefaultBinder()] }
+        var outcome = Status(.error, ["every bind plugin skipped the pod"], plugin: binders.last?.name ?? "")
+        for b in binders {
+            var st = b.bind(state, pod, nodeName: nodeName, binder: binder)
+            if st.code == .skip { continue }
+            if st.plugin.isEmpty { st.plugin = b.name }
+            if st.code != .success { st.code = .error }
+            outcome = st
+            break
+        }
+        if outcome.code != .success { unreserve(pod, nodeName: nodeName, state) }
+        return (outcome, "bind")
+    }
+
+    /// Tells the PostBind plugins that `pod` (already carrying its node) was bound.
+    public func postBind(_ state: CycleState, _ pod: Pod, nodeName: String) {
+        for p in postBinds where p.isEnabled { p.postBind(state, pod, nodeName: nodeName) }
     }
 
     /// Undoes the reservations of a pod that will not be bound, in reverse order.

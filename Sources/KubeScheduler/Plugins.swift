@@ -98,3 +98,32 @@ public enum PrioritySort {
 public protocol PostBindPlugin: Plugin {
     func postBind(_ state: CycleState, _ pod: Pod, nodeName: String)
 }
+
+/// PreBind: runs in the binding cycle, after Permit allowed the pod and before it is bound
+/// (kube-scheduler provisions volumes here). `success` and `skip` go on; `unschedulable`
+/// fails the binding and the pod waits as unschedulable; any other status fails it as an
+/// error and the pod is retried after backoff. Either way its reservation is undone.
+public protocol PreBindPlugin: Plugin {
+    func preBind(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status
+}
+
+/// Writes a pod's Binding to a node (the API server's binding subresource); a non-success
+/// status says why it could not.
+public typealias PodBinder = (_ pod: Pod, _ nodeName: String) -> Status
+
+/// Bind: binds the pod to the node. The bind plugins run in order until one does not
+/// `skip`: `success` means the pod is bound, anything else fails the binding (the
+/// reservation is undone and the pod is retried after backoff). When every bind plugin
+/// skips, the binding fails.
+public protocol BindPlugin: Plugin {
+    func bind(_ state: CycleState, _ pod: Pod, nodeName: String, binder: PodBinder) -> Status
+}
+
+/// kube-scheduler's DefaultBinder: writes the Binding through the API server.
+public final class DefaultBinder: BindPlugin {
+    public let name = "DefaultBinder"
+    public init() {}
+    public func bind(_ state: CycleState, _ pod: Pod, nodeName: String, binder: PodBinder) -> Status {
+        binder(pod, nodeName)
+    }
+}

@@ -140,7 +140,7 @@ public final class Scheduler {
         if let w = permitWaiting.removeValue(forKey: k) {
             permitOrder.removeAll { $0 == k }
             sim.cancel(w.timer)
-            framework.unreserve(w.pod, nodeName: w.node)
+            framework.unreserve(w.pod, nodeName: w.node, w.state)
         }
     }
 
@@ -209,7 +209,7 @@ public final class Scheduler {
         // A plugin was switched off: pods its failures left unschedulable may fit now.
         if framework.disabledPlugins != disabledBefore { moveAllToActive() }
         if let target = result.node {
-                        bind(pod, k, target, detail: "score \(result.total)", assumed: false)
+            bind(pod, k, target, detail: "score \(result.total)", assumed: false, state: framework.lastCycleState)
         } else if let target = result.waitingOn {
             // Permit said wait: the pod stays assumed on the node, and is asked again after
             // every cycle until it is allowed, denied or its time runs out.
@@ -223,7 +223,7 @@ public final class Scheduler {
                 self?.rejectWaiting(k, Status(.unschedulable, ["rejected due to timeout after waiting \(wait.humanDescription) at plugin \(plugin)"],
                                               plugin: plugin))
             }
-            permitWaiting[k] = (pod, target, timer)
+            permitWaiting[k] = (pod, target, timer, framework.lastCycleState)
             permitOrder.append(k)
             sim.record(component, "\(k) waits at \(target) for permit plugin \(plugin) (up to \(wait.humanDescription))")
         } else if result.permitDenied == nil && !framework.activePostFilters.isEmpty {
@@ -239,31 +239,47 @@ public final class Scheduler {
     }
 
     /// Pods a permit plugin keeps waiting, assumed on their node.
-    private var permitWaiting: [String: (pod: Pod, node: String, timer: EventID)] = [:]
+    private var permitWaiting: [String: (pod: Pod, node: String, timer: EventID, state: CycleState)] = [:]
     private var permitOrder: [String] = []
 
     /// Pods waiting on permit, in the order they started waiting.
     public var permitWaitingPods: [String] { permitOrder }
 
-    private func bind(_ pod: Pod, _ k: String, _ target: String, detail: String, assumed: Bool) {
-        do {
-            try client.bind(namespace: pod.metadata.namespace, name: pod.metadata.name, node: target)
-            var bound = pod
-            bound.spec.nodeName = target
-            if !assumed { nodes[target]?.add(bound) }
-            assigned[k] = target
-            attempts[k] = nil
-            waiting[k] = nil
-            lastAttempt[k] = nil
-            sim.record(component, "bound \(k) to \(target) (\(detail))")
-            client.recordEvent(about: .pod(pod), reason: "Scheduled",
-                               message: "Successfully assigned \(k) to \(target)")
-            for p in framework.postBinds where p.isEnabled { p.postBind(CycleState(), bound, nodeName: target) }
-        } catch {
-            sim.record(component, "binding \(k) to \(target) failed: \(error.message)")
-            if assumed { framework.unreserve(pod, nodeName: target); forget(k) }
-            retryLater(pod)
+    /// The binding cycle: PreBind and Bind (DefaultBinder writes the Binding through the
+    /// API server), then the cache and PostBind. A failure undoes the reservation; a PreBind
+    /// that rejected the pod leaves it unschedulable, any other failure retries it after
+    /// backoff.
+    private func bind(_ pod: Pod, _ k: String, _ target: String, detail: String, assumed: Bool, state: CycleState) {
+        let binder: PodBinder = { [client] p, node in
+            do throws(APIError) {
+                try client.bind(namespace: p.metadata.namespace, name: p.metadata.name, node: node)
+                return .success
+            } catch {
+                return Status(.error, [error.message])
+            }
         }
+        let (st, point) = framework.bindingCycle(state, pod, nodeName: target, binder: binder)
+        guard st.code == .success else {
+            if assumed { forget(k) }
+            if st.code == .error {
+                sim.record(component, "binding \(k) to \(target) failed: \(st.plugin): \(st.message)")
+                retryLater(pod)
+            } else {
+                failed(pod, k, "rejected by \(point) plugin \(st.plugin) on \(target): \(st.message)")
+            }
+            return
+        }
+        var bound = pod
+        bound.spec.nodeName = target
+        if !assumed { nodes[target]?.add(bound) }
+        assigned[k] = target
+        attempts[k] = nil
+        waiting[k] = nil
+        lastAttempt[k] = nil
+        sim.record(component, "bound \(k) to \(target) (\(detail))")
+        client.recordEvent(about: .pod(pod), reason: "Scheduled",
+                           message: "Successfully assigned \(k) to \(target)")
+        framework.postBind(state, bound, nodeName: target)
     }
 
     private func failed(_ pod: Pod, _ k: String, _ msg: String) {
@@ -287,7 +303,7 @@ public final class Scheduler {
                 permitWaiting[k] = nil
                 permitOrder.removeAll { $0 == k }
                 sim.cancel(w.timer)
-                bind(waiting[k] ?? w.pod, k, w.node, detail: "allowed by permit", assumed: true)
+                bind(waiting[k] ?? w.pod, k, w.node, detail: "allowed by permit", assumed: true, state: w.state)
             default:
                 rejectWaiting(k, st)
             }
@@ -300,7 +316,7 @@ public final class Scheduler {
         guard running, let w = permitWaiting.removeValue(forKey: k) else { return }
         permitOrder.removeAll { $0 == k }
         sim.cancel(w.timer)
-        framework.unreserve(w.pod, nodeName: w.node)
+        framework.unreserve(w.pod, nodeName: w.node, w.state)
         forget(k)
         let pod = waiting[k] ?? w.pod
         let msg = "rejected by permit plugin \(st.plugin) on \(w.node): \(st.message)"

@@ -49,25 +49,33 @@ extension Framework {
         var preempted: [Preemption] = []
         // Pods a permit plugin keeps waiting: reserved on their node, asked again after
         // every cycle; the pass has no time, so those still waiting at its end time out.
-        var waiting: [(slot: Int, pod: Pod, node: String, framework: Framework)] = []
-        func bind(_ p: Pod, _ n: String, _ f: Framework, reserved: Bool) {
+        var waiting: [(slot: Int, pod: Pod, node: String, framework: Framework, state: CycleState)] = []
+        /// The binding cycle with a binder that always succeeds (no API server); a PreBind
+        /// or Bind plugin may still fail it, and the pod's result says so.
+        func bind(_ p: Pod, _ n: String, _ f: Framework, _ state: CycleState, reserved: Bool, slot: Int) {
+            let (st, point) = f.bindingCycle(state, p, nodeName: n) { _, _ in .success }
+            guard st.code == .success else {
+                if reserved, let i = index[n] { infos[i].remove(namespace: p.metadata.namespace, name: p.metadata.name) }
+                out[slot].result = out[slot].result.rejected(on: n, st, at: point)
+                return
+            }
             var bound = p
             bound.spec.nodeName = n
             if !reserved, let i = index[n] { infos[i].add(bound) }
-            for pb in f.postBinds where pb.isEnabled { pb.postBind(CycleState(), bound, nodeName: n) }
+            f.postBind(state, bound, nodeName: n)
         }
-        func release(_ w: (slot: Int, pod: Pod, node: String, framework: Framework)) {
-            w.framework.unreserve(w.pod, nodeName: w.node)
+        func release(_ w: (slot: Int, pod: Pod, node: String, framework: Framework, state: CycleState)) {
+            w.framework.unreserve(w.pod, nodeName: w.node, w.state)
             if let i = index[w.node] { infos[i].remove(namespace: w.pod.metadata.namespace, name: w.pod.metadata.name) }
         }
         func recheck() {
-            var still: [(slot: Int, pod: Pod, node: String, framework: Framework)] = []
+            var still: [(slot: Int, pod: Pod, node: String, framework: Framework, state: CycleState)] = []
             for w in waiting {
                 let st = w.framework.permitAgain(w.pod, nodeName: w.node)
                 switch st.code {
                 case .success, .skip:
                     out[w.slot].result = out[w.slot].result.bound(to: w.node)
-                    bind(w.pod, w.node, w.framework, reserved: true)
+                    bind(w.pod, w.node, w.framework, w.state, reserved: true, slot: w.slot)
                 case .wait:
                     still.append(w)
                 default:
@@ -109,12 +117,12 @@ extension Framework {
             }
             out.append((key, r))
             if let n = r.node {
-                bind(p, n, f, reserved: false)
+                bind(p, n, f, f.lastCycleState, reserved: false, slot: out.count - 1)
             } else if let n = r.waitingOn, let i = index[n] {
                 var assumed = p
                 assumed.spec.nodeName = n
                 infos[i].add(assumed)
-                waiting.append((out.count - 1, p, n, f))
+                waiting.append((out.count - 1, p, n, f, f.lastCycleState))
             }
             if !waiting.isEmpty { recheck() }
         }

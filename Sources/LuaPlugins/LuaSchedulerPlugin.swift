@@ -287,7 +287,9 @@ extension LuaSchedulerPlugin: ExtensionPoints, WeightedPlugin {
         case .postBind: return plugin.has("postbind")
         case .postFilter: return plugin.has("postfilter")
         case .reserve: return plugin.has("reserve") || plugin.has("unreserve")
-        default: return false
+        case .preBind: return plugin.has("prebind")
+        case .bind: return plugin.has("bind")
+        case .preEnqueue: return false
         }
     }
 
@@ -468,6 +470,59 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
     }
 }
 
+extension LuaSchedulerPlugin: PreBindPlugin, BindPlugin {
+    /// The reason a hook gave with `false` (its second result), or `fallback`.
+    private func reason(_ results: [LuaValue], _ fallback: String) -> String {
+        results.count > 1 ? (results[1].stringValue ?? LuaHostText.describe(results[1])) : fallback
+    }
+
+    /// `prebind(pod, node_name, state)`, in the binding cycle: nil, true or `"skip"` goes
+    /// on; `false, "reason"` rejects the pod (it waits as unschedulable); a failure or any
+    /// other result fails the binding as an error (the pod is retried after backoff).
+    public func preBind(_ state: CycleState, _ pod: Pod, nodeName: String) -> Status {
+        guard switchedOff == nil, plugin.has("prebind") else { return .success }
+        let outcome = run("prebind", state, [podView(state, pod), .string(nodeName)])
+        guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
+        switch results.first ?? .nil {
+        case .nil, .boolean(true), .string("skip"):
+            succeeded()
+            return .success
+        case .boolean(false):
+            succeeded()
+            return Status(.unschedulable, [reason(results, "rejected by \(name)")], plugin: name)
+        case let other:
+            let msg = wrongResult("prebind", "expected nil, true, \"skip\" or false with a reason, got \(LuaHostText.describe(other))")
+            return Status(.error, [msg], plugin: name)
+        }
+    }
+
+    /// `bind(pod, node_name, state)`: nil or `"skip"` leaves the pod to the next bind plugin
+    /// (DefaultBinder); `true` binds it (the runtime writes the Binding for the plugin);
+    /// `false, "reason"`, a failure or any other result fails the binding (the pod is
+    /// retried after backoff).
+    public func bind(_ state: CycleState, _ pod: Pod, nodeName: String, binder: PodBinder) -> Status {
+        guard switchedOff == nil, plugin.has("bind") else { return Status(.skip, plugin: name) }
+        let outcome = run("bind", state, [podView(state, pod), .string(nodeName)])
+        guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
+        switch results.first ?? .nil {
+        case .nil, .string("skip"):
+            succeeded()
+            return Status(.skip, plugin: name)
+        case .boolean(true):
+            succeeded()
+            var st = binder(pod, nodeName)
+            st.plugin = name
+            return st
+        case .boolean(false):
+            succeeded()
+            return Status(.error, [reason(results, "refused by \(name)")], plugin: name)
+        case let other:
+            let msg = wrongResult("bind", "expected nil, \"skip\", true or false with a reason, got \(LuaHostText.describe(other))")
+            return Status(.error, [msg], plugin: name)
+        }
+    }
+}
+
 /// A hook that raised: its report ("file:line: in hook: message").
 struct HookFailure: Error {
     let message: String
@@ -521,6 +576,9 @@ extension Framework {
             + plugins.filter { $0.plugin.has("prefilter") }
         f.preScores = (f.scores + f.fallbackScores).compactMap { $0.plugin as? any PreScorePlugin }.filter { !($0 is LuaSchedulerPlugin) }
             + plugins.filter { $0.plugin.has("prescore") }
+        f.preBinds = plugins.filter { $0.plugin.has("prebind") }
+        // Lua binders first; DefaultBinder binds what they skip.
+        f.binds = plugins.filter { $0.plugin.has("bind") } as [any BindPlugin] + f.binds
         f.postBinds += plugins.filter { $0.plugin.has("postbind") } as [any PostBindPlugin]
         f.reserves = plugins.filter { $0.plugin.has("reserve") || $0.plugin.has("unreserve") }
         // Lua postfilters are asked first; DefaultPreemption when none of them helps.

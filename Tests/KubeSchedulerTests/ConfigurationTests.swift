@@ -69,9 +69,10 @@ struct ConfigurationTests {
             plugins:
               multiPoint:
                 disabled: [ { name: "*" } ]
-                enabled: [ { name: NodeResourcesFit, weight: 2 }, { name: NodeName } ]
+                enabled: [ { name: NodeResourcesFit, weight: 2 }, { name: NodeName }, { name: DefaultBinder } ]
         """)
         let f = try c.frameworks()[0].framework
+        #expect(f.binds.map(\.name) == ["DefaultBinder"])
         #expect(f.filters.map(\.name) == ["NodeResourcesFit", "NodeName"])
         #expect(f.scores.map { "\($0.plugin.name)=\($0.weight)" } == ["NodeResourcesFit=2"])
     }

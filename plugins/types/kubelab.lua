@@ -67,7 +67,9 @@
 ---@field prefilter? fun(pod: kubelab.Pod, state: table): (boolean|"skip"|{ nodes: string[] })?, string?
 ---@field prescore? fun(pod: kubelab.Pod, nodes: kubelab.Node[], state: table): (boolean|"skip")?
 ---@field normalize? fun(pod: kubelab.Pod, scores: table<string, integer>, state: table): table<string, number>
----@field postbind? fun(pod: kubelab.Pod, node_name: string)
+---@field prebind? fun(pod: kubelab.Pod, node_name: string, state: table): (boolean|"skip")?, string? false rejects the pod
+---@field bind? fun(pod: kubelab.Pod, node_name: string, state: table): (boolean|"skip")?, string? nil/"skip" leaves it to DefaultBinder
+---@field postbind? fun(pod: kubelab.Pod, node_name: string, state: table)
 ---@field postfilter? fun(pod: kubelab.Pod, failures: kubelab.NodeFailure[], state: table): ({ node: string, victims: string[]? }|false)?, string? nil defers to DefaultPreemption
 
 ---@class kubelab.NodeFailure

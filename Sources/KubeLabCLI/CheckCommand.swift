@@ -17,7 +17,23 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let runLimits = try parseSettings(settings, allowOthers: false).limits
-        let p = try loadPlugin(plugin, seed: 1, limits: runLimits)
+        let all = try loadPlugins(plugin, seed: 1, limits: runLimits)
+        var errors = 0, warnings = 0
+        for (i, p) in all.enumerated() {
+            if i > 0 { print("") }
+            let (w, e) = try report(p, runLimits)
+            warnings += w
+            errors += e
+        }
+        if errors > 0 { throw ExitCode(Exit.pluginFailed) }
+        if warnings > 0 { throw ExitCode(Exit.checksFailed) }
+        print("ok")
+    }
+
+    /// Prints one plugin's report (a file with a set of plugins has one per plugin).
+    ///
+    /// - Returns: how many warnings and errors it printed.
+    func report(_ p: LoadedPlugin, _ runLimits: PluginLimits) throws -> (warnings: Int, errors: Int) {
         let loadCost = p.state.lastCallCost
         let limits = p.state.limits
         print("plugin   \(p.name)")
@@ -75,9 +91,7 @@ struct Check: ParsableCommand {
             print("error    \(e)\(n > 1 ? " (\(n) times)" : "")")
             if let tb = tracebacks[e] { print(tb) }
         }
-        if !errors.isEmpty { throw ExitCode(Exit.pluginFailed) }
-        if !warnings.isEmpty { throw ExitCode(Exit.checksFailed) }
-        print("ok")
+        return (warnings.count, errors.count)
     }
 
     static func time(_ ns: Int) -> String {

@@ -53,7 +53,7 @@ struct Run: ParsableCommand {
         let scenarioPlugin = try loadPlugin(scenario, seed: seed, limits: limits)
         let sc: LuaScenario
         do { sc = try LuaScenario(scenarioPlugin) } catch { throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message) }
-        let sched = try scheduler.map { try loadPlugin($0, seed: seed, limits: limits) }
+        let sched = try scheduler.flatMap { try loadPlugins($0, seed: seed, limits: limits) }
         for s in sched where s.kind != .scheduler {
             throw Failure(Exit.badInput, "\(s.file): --scheduler wants a scheduler plugin, but this one is a \(s.kind.rawValue) plugin")
         }
@@ -95,6 +95,14 @@ struct Run: ParsableCommand {
 /// Loads a plugin, mapping failures to exit codes 2 (unreadable) and 3 (does not load).
 func loadPlugin(_ path: String, seed: UInt64, limits: PluginLimits = PluginLimits()) throws -> LoadedPlugin {
     do { return try LoadedPlugin.load(path: path, seed: seed, limits: limits) } catch {
+        throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message)
+    }
+}
+
+/// Loads the plugins of a file (one, or a set of scheduler plugins), with the exit codes
+/// of `loadPlugin`.
+func loadPlugins(_ path: String, seed: UInt64, limits: PluginLimits = PluginLimits()) throws -> [LoadedPlugin] {
+    do { return try LoadedPlugin.loadAll(path: path, seed: seed, limits: limits) } catch {
         throw Failure(error.isLoadFailure ? Exit.pluginFailed : Exit.badInput, error.message)
     }
 }

@@ -45,7 +45,7 @@ struct Schedule: ParsableCommand {
         }
         if pass.nodes.isEmpty { throw Failure(Exit.badInput, "\(nodes): no Node objects found") }
         let limits = try parseSettings(settings, allowOthers: false).limits
-        let lua = try plugin.map { try loadPlugin($0, seed: seed, limits: limits) }
+        let lua = try plugin.flatMap { try loadPlugins($0, seed: seed, limits: limits) }
         for p in lua where p.kind != .scheduler {
             throw Failure(Exit.badInput, "\(p.file): --plugin wants a scheduler plugin, but this one is a \(p.kind.rawValue) plugin")
         }

@@ -415,7 +415,16 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
     /// node.
     public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
         guard switchedOff == nil, plugin.has("prescore") else { return .success }
-        let outcome = run("prescore", state, [podView(state, pod), .array(nodes.map { Views.node($0) })])
+        // The node views are the ones filter and score get, kept by reference.
+        let views: LuaValue
+        do {
+            views = .view("nodes", .array(try nodes.map { n throws(LuaError) in .function(try nodeRef(n)) }))
+        } catch {
+            let msg = plugin.describe(error, hook: "prescore")
+            fail(msg)
+            return Status(.error, [msg], plugin: name)
+        }
+        let outcome = run("prescore", state, [podView(state, pod), views])
         guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
         switch results.first ?? .nil {
         case .nil, .boolean(true):

@@ -79,6 +79,11 @@ public final class LoadedPlugin {
     public static func load(path: String, displayPath: String? = nil, seed: UInt64 = 0,
                             limits: LuaLimits = LuaLimits()) throws(PluginError) -> LoadedPlugin {
         let shown = displayPath ?? path
+        return try load(source: source(path: path, shown: shown), file: shown, seed: seed, limits: limits)
+    }
+
+    /// A plugin file's text.
+    static func source(path: String, shown: String) throws(PluginError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw PluginError("\(shown): cannot read the plugin file (\(exists ? "permission denied or a folder" : "no such file"))",
@@ -87,12 +92,34 @@ public final class LoadedPlugin {
         guard let source = String(data: data, encoding: .utf8) else {
             throw PluginError("\(shown): the plugin file is not UTF-8 text")
         }
-        return try load(source: source, file: shown, seed: seed, limits: limits)
+        return source
     }
 
-    /// Loads a plugin from source text; `file` names it in messages.
+    /// Loads a plugin from source text; `file` names it in messages. A file that returns a
+    /// set of plugins is refused here: see `loadAll`.
     public static func load(source: String, file: String, seed: UInt64 = 0,
                             limits: LuaLimits = LuaLimits()) throws(PluginError) -> LoadedPlugin {
+        let all = try loadAll(source: source, file: file, seed: seed, limits: limits)
+        guard all.count == 1 else {
+            throw PluginError("\(file): returns a set of \(all.count) scheduler plugins; give it with --plugin or --scheduler", loadFailure: false)
+        }
+        return all[0]
+    }
+
+    /// Loads the plugins of a file: one, or every plugin of a set (a file that returns an
+    /// array of scheduler plugin tables, which share the file's Lua state and its locals).
+    public static func loadAll(path: String, displayPath: String? = nil, seed: UInt64 = 0,
+                               limits: PluginLimits) throws(PluginError) -> [LoadedPlugin] {
+        let shown = displayPath ?? path
+        let all = try loadAll(source: try source(path: path, shown: shown), file: shown, seed: seed, limits: limits.lua)
+        for p in all { p.runLimits = limits }
+        return all
+    }
+
+    /// Loads the plugins of source text (one, or every plugin of a set); `file` names them
+    /// in messages.
+    public static func loadAll(source: String, file: String, seed: UInt64 = 0,
+                               limits: LuaLimits = LuaLimits()) throws(PluginError) -> [LoadedPlugin] {
         let state: LuaState
         do { state = try LuaState(seed: seed, limits: limits) } catch {
             throw PluginError("\(file): cannot create a Lua state: \(error)")
@@ -124,8 +151,32 @@ public final class LoadedPlugin {
         } catch {
             throw PluginError("\(file): \(error)")
         }
-        guard case .map(let desc)? = results.first,
-              case .function(let dispatch)? = desc["dispatch"], case .function(let start)? = desc["start"],
+        guard case .map(let top)? = results.first else {
+            throw PluginError("\(file): internal error: the plugin prelude returned no descriptor")
+        }
+        guard let set = top["set"] else {
+            return [try make(top, state: state, file: file, context: context, limits: limits, inSet: false)]
+        }
+        var plugins: [LoadedPlugin] = []
+        for d in set.arrayValue ?? [] {
+            guard case .map(let desc) = d else { continue }
+            let p = try make(desc, state: state, file: file, context: context, limits: limits, inSet: true)
+            guard p.kind == .scheduler else {
+                throw PluginError("\(file): plugin \(plugins.count + 1) of the set is a \(p.kind.rawValue) plugin; a set holds scheduler plugins only")
+            }
+            if plugins.contains(where: { $0.name == p.name }) {
+                throw PluginError("\(file): two plugins of the set are named \"\(p.name)\"; each needs its own name")
+            }
+            plugins.append(p)
+        }
+        if plugins.isEmpty { throw PluginError("\(file): the set of plugins is empty") }
+        return plugins
+    }
+
+    /// One plugin from its prelude descriptor. A plugin of a set must have a `name`.
+    private static func make(_ desc: [String: LuaValue], state: LuaState, file: String, context: PluginContext,
+                             limits: LuaLimits, inSet: Bool) throws(PluginError) -> LoadedPlugin {
+        guard case .function(let dispatch)? = desc["dispatch"], case .function(let start)? = desc["start"],
               case .function(let dispatchWithState)? = desc["dispatch_with_state"], case .function(let lazy)? = desc["lazy"] else {
             throw PluginError("\(file): internal error: the plugin prelude returned no descriptor")
         }
@@ -153,6 +204,8 @@ public final class LoadedPlugin {
                 throw PluginError("\(file): field 'name' must be a non-empty string, got a \(n.typeName) value")
             }
             name = s
+        } else if inSet {
+            throw PluginError("\(file): every plugin of a set needs a 'name'")
         }
         var hookFunctions: [String: LuaRef] = [:]
         for (k, v) in desc["hooks"]?.mapValue ?? [:] { if case .function(let f) = v { hookFunctions[k] = f } }
@@ -258,72 +311,93 @@ public final class LoadedPlugin {
     if type(plugin) ~= "table" then
       error(chunkname .. ": a plugin must return a table, got " .. type(plugin), 0)
     end
-    local fields, data = {}, {}
-    for k, v in next, plugin do
-      if type(k) == "string" then fields[k] = type(v) end
-    end
-    for _, k in ipairs({ "name", "cluster", "settings", "weight", "description", "watch", "permissions", "replaces" }) do
-      local v = rawget(plugin, k)
-      if v ~= nil and type(v) ~= "function" then data[k] = v end
-    end
-    local hooks = {}
-    for k, v in next, plugin do
-      if type(k) == "string" and type(v) == "function" then hooks[k] = v end
-    end
-    local state = {}
-    local function dispatch(hook, fresh, a, b, c)
-      if fresh then state = {} end
-      return plugin[hook](a, b, c or state)
-    end
-    local function dispatch_with_state(hook, st, n, a, b)
-      if n == 1 then return plugin[hook](a, st) end
-      return plugin[hook](a, b, st)
-    end
-    local function lazy(key, fetch)
-      return function(content, k)
-        if k ~= key then return nil end
-        local v = fetch(rawget(content, "name"))
-        rawset(content, k, v)
-        return v
+    local function describe(plugin)
+      local fields, data = {}, {}
+      for k, v in next, plugin do
+        if type(k) == "string" then fields[k] = type(v) end
       end
-    end
-    local yield = coroutine.yield
-    local function strip(msg)
-      if type(msg) == "string" then return (msg:gsub("^[^:\n]*:%d+: ", "", 1)) end
-      return msg
-    end
-    local function start(host)
-      local k = {}
-      for name, fn in next, host do k[name] = fn end
-      local function seconds(d, what)
-        local ok, v = pcall(host.seconds, d, what)
-        if not ok then error(strip(v), 3) end
-        return v
+      for _, k in ipairs({ "name", "cluster", "settings", "weight", "description", "watch", "permissions", "replaces" }) do
+        local v = rawget(plugin, k)
+        if v ~= nil and type(v) ~= "function" then data[k] = v end
       end
-      k.seconds = nil
-      k.sleep = function(d)
-        local s = seconds(d, "k.sleep")
-        local ok, e = yield("sleep", s)
-        if not ok then error(e, 2) end
+      local hooks = {}
+      for k, v in next, plugin do
+        if type(k) == "string" and type(v) == "function" then hooks[k] = v end
       end
-      k.wait_until = function(fn, timeout, poll)
-        if type(fn) ~= "function" then error("k.wait_until: the first argument must be a function", 2) end
-        local limit = seconds(timeout or "10m", "k.wait_until timeout")
-        local step = seconds(poll or "100ms", "k.wait_until poll")
-        local deadline = host.now() + limit
-        while true do
-          if fn() then return true end
-          if host.now() >= deadline then return false end
-          yield("sleep", step)
+      local state = {}
+      local function dispatch(hook, fresh, a, b, c)
+        if fresh then state = {} end
+        return plugin[hook](a, b, c or state)
+      end
+      local function dispatch_with_state(hook, st, n, a, b)
+        if n == 1 then return plugin[hook](a, st) end
+        return plugin[hook](a, b, st)
+      end
+      local function lazy(key, fetch)
+        return function(content, k)
+          if k ~= key then return nil end
+          local v = fetch(rawget(content, "name"))
+          rawset(content, k, v)
+          return v
         end
       end
-      setmetatable(k, { __index = function(_, key)
-        error("unknown scenario function 'k." .. tostring(key) .. "'", 2)
-      end })
-      return plugin.run(k)
+      local yield = coroutine.yield
+      local function strip(msg)
+        if type(msg) == "string" then return (msg:gsub("^[^:\n]*:%d+: ", "", 1)) end
+        return msg
+      end
+      local function start(host)
+        local k = {}
+        for name, fn in next, host do k[name] = fn end
+        local function seconds(d, what)
+          local ok, v = pcall(host.seconds, d, what)
+          if not ok then error(strip(v), 3) end
+          return v
+        end
+        k.seconds = nil
+        k.sleep = function(d)
+          local s = seconds(d, "k.sleep")
+          local ok, e = yield("sleep", s)
+          if not ok then error(e, 2) end
+        end
+        k.wait_until = function(fn, timeout, poll)
+          if type(fn) ~= "function" then error("k.wait_until: the first argument must be a function", 2) end
+          local limit = seconds(timeout or "10m", "k.wait_until timeout")
+          local step = seconds(poll or "100ms", "k.wait_until poll")
+          local deadline = host.now() + limit
+          while true do
+            if fn() then return true end
+            if host.now() >= deadline then return false end
+            yield("sleep", step)
+          end
+        end
+        setmetatable(k, { __index = function(_, key)
+          error("unknown scenario function 'k." .. tostring(key) .. "'", 2)
+        end })
+        return plugin.run(k)
+      end
+      return { fields = fields, data = data, dispatch = dispatch, start = start, globals = globals, hooks = hooks,
+               dispatch_with_state = dispatch_with_state, lazy = lazy }
     end
-    return { fields = fields, data = data, dispatch = dispatch, start = start, globals = globals, hooks = hooks,
-             dispatch_with_state = dispatch_with_state, lazy = lazy }
+    -- A set of plugins: an array of plugin tables (no string keys), sharing this state.
+    if rawget(plugin, 1) ~= nil then
+      local set, extra = {}, {}
+      for k in next, plugin do
+        if math.type(k) ~= "integer" or k < 1 or k > #plugin then extra[#extra + 1] = tostring(k) end
+      end
+      table.sort(extra)
+      if #extra > 0 then
+        error(chunkname .. ": a set of plugins is an array of plugin tables; it cannot also have the key " .. extra[1], 0)
+      end
+      for i = 1, #plugin do
+        if type(plugin[i]) ~= "table" then
+          error(chunkname .. ": plugin " .. i .. " of the set must be a table, got " .. type(plugin[i]), 0)
+        end
+        set[i] = describe(plugin[i])
+      end
+      return { set = set }
+    end
+    return describe(plugin)
     end
     """#
 }

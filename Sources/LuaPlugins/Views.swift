@@ -11,6 +11,12 @@ public enum Views {
         return .map(m)
     }
 
+    /// cpu and memory only: the non-zero requests kube-scheduler's resource scores use
+    /// (100m cpu and 200Mi memory for a container that requests none).
+    static func nonZero(_ r: Resources) -> LuaValue {
+        .map(["cpu": .integer(r.milliCPU), "memory": .integer(r.memory)])
+    }
+
     static func strings(_ d: [String: String]) -> LuaValue { .map(d.mapValues { .string($0) }) }
 
     static func selector(_ s: LabelSelector) -> LuaValue {
@@ -70,6 +76,7 @@ public enum Views {
             "phase": .string(p.status.phase.rawValue),
             "ready": .boolean(p.isReady),
             "requests": resources(PodRequests.of(p)),
+            "nonzero_requests": nonZero(PodRequests.of(p, nonZero: true)),
             "limits": resources(limits),
             "priority": .integer(Int64(p.spec.priority ?? 0)),
             "scheduler_name": .string(p.spec.schedulerName),
@@ -130,6 +137,7 @@ public enum Views {
             "ready": .boolean(n.isReady),
             "allocatable": allocatable,
             "requested": resources(info.requested),
+            "nonzero_requested": nonZero(info.nonZeroRequested),
             "free": resources(info.free),
             "pod_count": .integer(Int64(info.pods.count)),
             "images": .array(n.status.images.map { .string($0) }),

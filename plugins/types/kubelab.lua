@@ -30,6 +30,7 @@
 ---@field ready boolean
 ---@field node? string nil until bound
 ---@field requests kubelab.Resources effective requests (init containers and sidecars counted as kube-scheduler does)
+---@field nonzero_requests { cpu: integer, memory: integer } requests as the resource scores count them (100m cpu, 200Mi memory for a container without)
 ---@field limits kubelab.Resources
 ---@field priority integer
 ---@field scheduler_name string
@@ -50,12 +51,13 @@
 ---@field ready boolean
 ---@field allocatable kubelab.Resources
 ---@field requested kubelab.Resources sum of its pods' requests
+---@field nonzero_requested { cpu: integer, memory: integer } sum of its pods' nonzero_requests
 ---@field free kubelab.Resources allocatable - requested
 ---@field pod_count integer
 ---@field pods kubelab.Pod[] sorted by namespace/name
 ---@field images string[]
 
----@class kubelab.SchedulerPlugin
+---@class kubelab.SchedulerPlugin a scheduler plugin file returns one, or an array of them (a set sharing the file's locals; each needs a name)
 ---@field name string
 ---@field weight? integer score weight 1..100 (default 1)
 ---@field filter? fun(pod: kubelab.Pod, node: kubelab.Node, state: table): boolean, string?

@@ -230,6 +230,8 @@ public final class Framework {
         let state = CycleState()
         lastCycleState = state
         state.allNodes = nodes
+        // The binding cycle keeps the state, not the snapshot (whose nodes change next).
+        defer { state.allNodes = [] }
         let filters = self.filters.filter(\.isEnabled)
         var scores = self.scores.filter(\.plugin.isEnabled)
         let usingFallback = scores.isEmpty && !self.scores.isEmpty
@@ -271,39 +273,63 @@ public final class Framework {
         feasible.reserveCapacity(min(want, nodes.count))
         let start = nodes.isEmpty ? 0 : nextStartNodeIndex % nodes.count
         var processed = 0
+        // Nodes are filtered in chunks of as many nodes as feasible ones are still wanted, so
+        // the search examines exactly the nodes a node-by-node search would (a chunk cannot
+        // hold more feasible nodes than are wanted). Within a chunk each filter runs over
+        // the nodes the filters before it kept, a batch filter in one call.
+        let batch = filters.map { $0 as? any BatchFilterPlugin }
+        var chunk: [Int] = []
+        var failure: [Status?] = []
+        var alive: [Int] = []
         while processed < nodes.count && feasible.count < want {
-            var i = start + processed
-            if i >= nodes.count { i -= nodes.count }
-            processed += 1
-            var failure: Status?
-            if let allowed, !allowed.contains(nodes[i].name) {
-                failure = narrowed
-                if explain { result.nodes[i].filters = [FilterVerdict(plugin: narrowed.plugin, status: narrowed.code, reasons: narrowed.reasons)] }
-            } else {
-                for (j, f) in filters.enumerated() {
-                    if filterSkipped[j] {
-                        if explain { result.nodes[i].filters.append(FilterVerdict(plugin: f.name, status: .skip, reasons: [])) }
-                        continue
-                    }
-                    let s = f.filter(state, pod, nodes[i])
-                    if explain {
-                        result.nodes[i].filters.append(FilterVerdict(plugin: s.plugin.isEmpty ? f.name : s.plugin, status: s.code, reasons: s.reasons))
-                    }
-                    if !s.isSuccess {
-                        var s2 = s
-                        if s2.plugin.isEmpty { s2.plugin = f.name }
-                        failure = s2
-                        break
-                    }
+            let size = min(want - feasible.count, nodes.count - processed)
+            chunk.removeAll(keepingCapacity: true)
+            for k in 0..<size {
+                var i = start + processed + k
+                if i >= nodes.count { i -= nodes.count }
+                chunk.append(i)
+            }
+            failure.removeAll(keepingCapacity: true)
+            failure.append(contentsOf: repeatElement(nil, count: size))
+            alive.removeAll(keepingCapacity: true)
+            for (k, i) in chunk.enumerated() {
+                if let allowed, !allowed.contains(nodes[i].name) {
+                    failure[k] = narrowed
+                    if explain { result.nodes[i].filters = [FilterVerdict(plugin: narrowed.plugin, status: narrowed.code, reasons: narrowed.reasons)] }
+                } else {
+                    alive.append(k)
                 }
             }
-            if explain { result.nodes[i].examined = true }
-            if let failure {
-                result.failures.append(NodeFailure(node: nodes[i].name, status: failure))
-                if explain { result.nodes[i].failure = failure }
-            } else {
-                feasible.append(i)
+            for (j, f) in filters.enumerated() where !alive.isEmpty {
+                if filterSkipped[j] {
+                    if explain { for k in alive { result.nodes[chunk[k]].filters.append(FilterVerdict(plugin: f.name, status: .skip, reasons: [])) } }
+                    continue
+                }
+                var kept = 0
+                if let b = batch[j], alive.count > 1 {
+                    let verdicts = b.filter(state, pod, nodes, at: alive.map { chunk[$0] })
+                    for (n, k) in alive.enumerated() where verdict(verdicts[n], of: f, for: chunk[k], &result, &failure[k]) {
+                        alive[kept] = k
+                        kept += 1
+                    }
+                } else {
+                    for k in alive where verdict(f.filter(state, pod, nodes[chunk[k]]), of: f, for: chunk[k], &result, &failure[k]) {
+                        alive[kept] = k
+                        kept += 1
+                    }
+                }
+                alive.removeLast(alive.count - kept)
             }
+            for (k, i) in chunk.enumerated() {
+                if explain { result.nodes[i].examined = true }
+                if let f = failure[k] {
+                    result.failures.append(NodeFailure(node: nodes[i].name, status: f))
+                    if explain { result.nodes[i].failure = f }
+                } else {
+                    feasible.append(i)
+                }
+            }
+            processed += size
         }
         if !nodes.isEmpty { nextStartNodeIndex = (start + processed) % nodes.count }
         guard !feasible.isEmpty else { return result }
@@ -321,23 +347,37 @@ public final class Framework {
         }
         if !skippedScores.isEmpty { scores = scores.filter { !skippedScores.contains(ObjectIdentifier($0.plugin)) } }
         var totals = [Int64](repeating: 0, count: feasible.count)
+        var raw = [Int64](repeating: 0, count: feasible.count)
+        // The (node, score) list NormalizeScore takes, built only for plugins that have one.
         var list: [(node: String, score: Int64)] = []
-        list.reserveCapacity(feasible.count)
         for (plugin, weight) in scores {
-            list.removeAll(keepingCapacity: true)
-            for i in feasible {
-                let (s, st) = plugin.score(state, pod, nodes[i])
-                list.append((nodes[i].name, st.isSuccess ? s : 0))
+            if let b = plugin as? any BatchScorePlugin {
+                let out = b.score(state, pod, nodes, at: feasible)
+                for j in feasible.indices { raw[j] = out[j].1.isSuccess ? out[j].0 : 0 }
+            } else {
+                for j in feasible.indices {
+                    let (s, st) = plugin.score(state, pod, nodes[feasible[j]])
+                    raw[j] = st.isSuccess ? s : 0
+                }
             }
-            let raws = explain ? list.map(\.score) : []
-            if !plugin.normalize(state, pod, &list).isSuccess {
-                for j in list.indices { list[j].score = 0 }
-            }
-            for j in totals.indices { totals[j] += list[j].score * weight }
-            if explain {
-                for (j, i) in feasible.enumerated() {
-                    result.nodes[i].scores.append(PluginScore(plugin: plugin.name, raw: raws[j], normalized: list[j].score, weight: weight))
-                    result.nodes[i].total = totals[j]
+            if plugin.normalizes {
+                list.removeAll(keepingCapacity: true)
+                for j in feasible.indices { list.append((nodes[feasible[j]].name, raw[j])) }
+                let ok = plugin.normalize(state, pod, &list).isSuccess
+                for j in totals.indices { totals[j] += (ok ? list[j].score : 0) * weight }
+                if explain {
+                    for (j, i) in feasible.enumerated() {
+                        result.nodes[i].scores.append(PluginScore(plugin: plugin.name, raw: raw[j], normalized: ok ? list[j].score : 0, weight: weight))
+                        result.nodes[i].total = totals[j]
+                    }
+                }
+            } else {
+                for j in totals.indices { totals[j] += raw[j] * weight }
+                if explain {
+                    for (j, i) in feasible.enumerated() {
+                        result.nodes[i].scores.append(PluginScore(plugin: plugin.name, raw: raw[j], normalized: raw[j], weight: weight))
+                        result.nodes[i].total = totals[j]
+                    }
                 }
             }
         }
@@ -354,6 +394,19 @@ public final class Framework {
         }
         result.total = bestScore
         return permit(state, pod, chosen: nodes[feasible[best]].name, result)
+    }
+
+    /// Records filter `f`'s verdict `s` on node `i` (for `--explain`, and in `failure` when
+    /// it rejects the node, named after the plugin). Returns whether the node passed.
+    private func verdict(_ s: Status, of f: any FilterPlugin, for i: Int, _ result: inout Result, _ failure: inout Status?) -> Bool {
+        if explain {
+            result.nodes[i].filters.append(FilterVerdict(plugin: s.plugin.isEmpty ? f.name : s.plugin, status: s.code, reasons: s.reasons))
+        }
+        if s.isSuccess { return true }
+        var s2 = s
+        if s2.plugin.isEmpty { s2.plugin = f.name }
+        failure = s2
+        return false
     }
 
     /// Reserve, then Permit, on the chosen node.

@@ -267,6 +267,8 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
         return (score, .success)
     }
 
+    public var normalizes: Bool { true }
+
     /// Min-max scaling as kube-scheduler does it in float64, truncated: the best node gets 100,
     /// the worst 0; all 0 when every node scored the same.
     public func normalize(_ state: CycleState, _ pod: Pod, _ scores: inout [(node: String, score: Int64)]) -> Status {

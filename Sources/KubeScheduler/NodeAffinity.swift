@@ -183,6 +183,8 @@ public final class NodeAffinityFilter: FilterPlugin, ScorePlugin {
         return (count, .success)
     }
 
+    public var normalizes: Bool { true }
+
     /// Scales the scores so that the best node gets 100; all-zero scores stay 0.
     public func normalize(_ state: CycleState, _ pod: Pod, _ scores: inout [(node: String, score: Int64)]) -> Status {
         PluginHelper.defaultNormalizeScore(maxNodeScore, reverse: false, &scores)

@@ -12,7 +12,13 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     }
     public var strategy: Strategy
     /// Scored resources and their weights, in order.
-    public var resources: [(name: String, weight: Int64)]
+    public var resources: [(name: String, weight: Int64)] { didSet { cpuMemoryWeights = Self.cpuMemory(resources) } }
+    /// The weights of cpu and memory when they are the only scored resources (the default).
+    private var cpuMemoryWeights: (cpu: Int64, memory: Int64)?
+
+    private static func cpuMemory(_ r: [(name: String, weight: Int64)]) -> (cpu: Int64, memory: Int64)? {
+        r.count == 2 && r[0].name == "cpu" && r[1].name == "memory" ? (r[0].weight, r[1].weight) : nil
+    }
     /// RequestedToCapacityRatio's shape: (utilization 0...100, score 0...10) points with
     /// increasing utilization.
     public var shape: [(utilization: Int64, score: Int64)]
@@ -20,6 +26,7 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     public init(strategy: Strategy = .leastAllocated, resources: [(name: String, weight: Int64)] = [("cpu", 1), ("memory", 1)],
                 shape: [(utilization: Int64, score: Int64)] = [(0, 0), (100, 10)]) {
         self.strategy = strategy; self.resources = resources; self.shape = shape
+        cpuMemoryWeights = Self.cpuMemory(resources)
     }
 
     /// The shape as a function of utilization, its scores scaled from 0...10 to 0...100
@@ -72,6 +79,20 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         let (podReal, podNZ) = requests(state, pod)
+        // The default: cpu and memory with LeastAllocated or MostAllocated, the same
+        // arithmetic as the loop below without looking resources up by name.
+        if let w = cpuMemoryWeights, strategy != .requestedToCapacityRatio {
+            let least = strategy == .leastAllocated
+            func one(_ alloc: Int64, _ requested: Int64) -> Int64 {
+                least ? (requested > alloc ? 0 : (alloc - requested) * maxNodeScore / alloc)
+                    : min(requested, alloc) * maxNodeScore / alloc
+            }
+            let (ac, am) = (node.allocatable.milliCPU, node.allocatable.memory)
+            var sum: Int64 = 0, weights: Int64 = 0
+            if ac > 0 { sum += one(ac, node.nonZeroRequested.milliCPU + podNZ.milliCPU) * w.cpu; weights += w.cpu }
+            if am > 0 { sum += one(am, node.nonZeroRequested.memory + podNZ.memory) * w.memory; weights += w.memory }
+            return (weights == 0 ? 0 : sum / weights, .success)
+        }
         var sum: Int64 = 0
         var weights: Int64 = 0
         var ratioSum = 0.0

@@ -19,15 +19,33 @@ public protocol FilterPlugin: Plugin {
     func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status
 }
 
+/// A Filter that can judge many nodes in one call (a Lua plugin: one crossing into Lua for
+/// a batch). The verdicts must be those `filter` would give node by node, in order.
+public protocol BatchFilterPlugin: FilterPlugin {
+    /// The verdict on `nodes[i]` for each `i` of `indices`, in that order.
+    func filter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo], at indices: [Int]) -> [Status]
+}
+
+/// A Score plugin that scores many nodes in one call. A non-success status counts as 0,
+/// as for `score`.
+public protocol BatchScorePlugin: ScorePlugin {
+    /// The scores of `nodes[i]` for each `i` of `indices`, in that order.
+    func score(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo], at indices: [Int]) -> [(Int64, Status)]
+}
+
 /// Score: how good is this node for the pod, 0...100 (`maxNodeScore`). A non-success
 /// status counts as 0 for this node.
 public protocol ScorePlugin: Plugin {
     func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status)
     /// Optional NormalizeScore over every feasible node's score; the default keeps them.
     func normalize(_ state: CycleState, _ pod: Pod, _ scores: inout [(node: String, score: Int64)]) -> Status
+    /// Whether the plugin has a NormalizeScore (`normalize` is called only then).
+    var normalizes: Bool { get }
 }
 
 extension ScorePlugin {
+    public var normalizes: Bool { false }
+
     public func normalize(_ state: CycleState, _ pod: Pod, _ scores: inout [(node: String, score: Int64)]) -> Status {
         .success
     }

@@ -343,6 +343,8 @@ public final class PodTopologySpread: PreFilterPlugin, FilterPlugin, PreScorePlu
         return (Int64(score.rounded(.toNearestOrAwayFromZero)), .success)
     }
 
+    public var normalizes: Bool { true }
+
     /// Fewer matching pods score higher: 100·(max + min − raw) / max (truncating) over the
     /// non-ignored nodes, 100 for all of them when max is 0; ignored nodes get 0.
     public func normalize(_ state: CycleState, _ pod: Pod, _ scores: inout [(node: String, score: Int64)]) -> Status {

@@ -17,16 +17,50 @@ public enum Code: String, Sendable, Equatable {
 }
 
 /// A plugin's verdict: expected outcomes are values, not thrown errors.
+///
+/// A status without reasons, plugin or wait (a plain success, most of what a scheduling
+/// cycle produces) carries no heap storage: passing it around costs no reference counting.
 public struct Status: Sendable, Equatable {
     public var code: Code
-    public var reasons: [String]
+    /// The reasons, plugin and wait, when any is set; copied on write.
+    private var detail: Detail?
+
+    private final class Detail: Sendable {
+        let reasons: [String]
+        let plugin: String
+        let waitNanoseconds: Int64
+        init(_ reasons: [String], _ plugin: String, _ waitNanoseconds: Int64) {
+            self.reasons = reasons; self.plugin = plugin; self.waitNanoseconds = waitNanoseconds
+        }
+    }
+
+    public var reasons: [String] {
+        get { detail?.reasons ?? [] }
+        set { set(newValue, plugin, waitNanoseconds) }
+    }
     /// The plugin that produced the status.
-    public var plugin: String
+    public var plugin: String {
+        get { detail?.plugin ?? "" }
+        set { set(reasons, newValue, waitNanoseconds) }
+    }
     /// Permit's `wait`: how long the pod may wait, in nanoseconds of virtual time.
-    public var waitNanoseconds: Int64 = 0
+    public var waitNanoseconds: Int64 {
+        get { detail?.waitNanoseconds ?? 0 }
+        set { set(reasons, plugin, newValue) }
+    }
+
+    private mutating func set(_ reasons: [String], _ plugin: String, _ wait: Int64) {
+        detail = reasons.isEmpty && plugin.isEmpty && wait == 0 ? nil : Detail(reasons, plugin, wait)
+    }
 
     public init(_ code: Code = .success, _ reasons: [String] = [], plugin: String = "") {
-        self.code = code; self.reasons = reasons; self.plugin = plugin
+        self.code = code
+        if !reasons.isEmpty || !plugin.isEmpty { detail = Detail(reasons, plugin, 0) }
+    }
+
+    public static func == (a: Status, b: Status) -> Bool {
+        a.code == b.code && (a.detail === b.detail
+            || (a.reasons == b.reasons && a.plugin == b.plugin && a.waitNanoseconds == b.waitNanoseconds))
     }
 
     public static let success = Status(.success)

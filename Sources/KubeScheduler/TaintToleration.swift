@@ -50,6 +50,8 @@ public final class TaintToleration: FilterPlugin, ScorePlugin {
         return (intolerable, .success)
     }
 
+    public var normalizes: Bool { true }
+
     /// Reverse normalization: fewer intolerable taints score higher.
     public func normalize(_ state: CycleState, _ pod: Pod, _ scores: inout [(node: String, score: Int64)]) -> Status {
         PluginHelper.defaultNormalizeScore(maxNodeScore, reverse: true, &scores)

@@ -80,4 +80,77 @@ extension LuaState {
             return (first, second)
         }
     }
+
+    /// One call of ``callEach(_:_:_:_:straightCost:)``: its first two results, or the
+    /// error it raised, and the instructions it spent.
+    public struct EachCall {
+        public var first: LuaValue = .nil
+        public var second: LuaValue = .nil
+        public var error: LuaError?
+        public var instructions = 0
+        /// Wall time of the call when the state ``LuaState/measuresTime``, else 0.
+        public var nanoseconds = 0
+    }
+
+    /// Calls `function(a, item, c)` for every item, in order, in one crossing into Lua. Each
+    /// call is a call of its own, as with ``call(_:_:_:_:straightCost:)``: its own budgets,
+    /// the straight path when `straightCost` is given, its own error. Results that are
+    /// tables are converted as by ``call(_:_:)``. ``lastCallCost`` afterwards covers all
+    /// the calls.
+    public func callEach(_ function: LuaRef, _ a: LuaRef, _ items: [LuaRef], _ c: LuaRef,
+                         straightCost: Int64? = nil) throws(LuaError) -> [EachCall] {
+        guard !items.isEmpty else { return [] }
+        let calls = try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
+            guard function.core === core, a.core === core, c.core === core, items.allSatisfy({ $0.core === core }) else {
+                throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
+            }
+            guard lua_checkstack(L, 12) != 0 else { throw StateCore.stackError }
+            let slots = items.map { Int32($0.slot) }
+            var raw = [klh_each_result](repeating: klh_each_result(), count: items.count)
+            var calls = [EachCall](repeating: EachCall(), count: items.count)
+            klh_new_table(L, 0, 0)
+            let extras = lua_gettop(L)
+            let budget = Int64(max(1, core.limits.instructionsPerCall))
+            var from: Int32 = 0
+            let count = Int32(items.count)
+            while from < count {
+                var status: Int32 = LUA_OK
+                let stopped = slots.withUnsafeBufferPointer { s in
+                    raw.withUnsafeMutableBufferPointer { r in
+                        klh_pcall_each(L, function.slot, a.slot, c.slot, s.baseAddress, from, count, straightCost ?? 0,
+                                       budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0, extras, r.baseAddress, &status)
+                    }
+                }
+                guard stopped < count else { break }
+                calls[Int(stopped)].error = core.error(on: L, status: status, loadedChunk: nil)
+                lua_settop(L, extras)
+                from = stopped + 1
+            }
+            for k in 0..<items.count {
+                calls[k].instructions = Int(raw[k].instructions)
+                calls[k].nanoseconds = Int(raw[k].nanoseconds)
+                guard calls[k].error == nil else { continue }
+                calls[k].first = try eachValue(L, raw[k].type1, raw[k].bool1, raw[k].int1, raw[k].num1, extras, Int64(2 * k + 1))
+                calls[k].second = try eachValue(L, raw[k].type2, raw[k].bool2, raw[k].int2, raw[k].num2, extras, Int64(2 * k + 2))
+            }
+            return calls
+        }
+        core.lastCost = LuaCallCost(instructions: calls.reduce(0) { $0 + $1.instructions },
+                                    nanoseconds: calls.reduce(0) { $0 + $1.nanoseconds })
+        return calls
+    }
+
+    private func eachValue(_ L: OpaquePointer, _ type: Int32, _ b: Int32, _ i: Int64, _ d: Double,
+                           _ extras: Int32, _ slot: Int64) throws(LuaError) -> LuaValue {
+        switch type {
+        case LUA_TNONE, LUA_TNIL: return .nil
+        case LUA_TBOOLEAN: return .boolean(b != 0)
+        case LUA_TNUMBER: return .integer(i)
+        case KLH_EACH_FLOAT: return .number(d)
+        default:
+            lua_rawgeti(L, extras, slot)
+            defer { lua_settop(L, -2) }
+            return try core.value(at: lua_gettop(L), on: L, root: "result")
+        }
+    }
 }

@@ -69,17 +69,22 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
 
     private func account(_ hook: String) {
         let c = plugin.state.lastCallCost
+        account(hook, instructions: c.instructions, nanoseconds: c.nanoseconds)
+    }
+
+    /// Adds one call of `hook` to the costs and the run's total.
+    func account(_ hook: String, instructions: Int, nanoseconds: Int = 0) {
         func add(_ h: inout HookCost) {
             h.calls += 1
-            h.instructions += c.instructions
-            h.nanoseconds += c.nanoseconds
+            h.instructions += instructions
+            h.nanoseconds += nanoseconds
         }
         switch hook {
         case "filter": add(&filterCost)
         case "score": add(&scoreCost)
         default: add(&otherCosts[hook, default: HookCost()])
         }
-        totalInstructions += c.instructions
+        totalInstructions += instructions
         if totalInstructions > maxTotalInstructions && switchedOff == nil {
             switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
         }
@@ -239,6 +244,12 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         guard let f = filterHook.function else { return .success }
         let outcome = runOnNode(filterHook, f, state, pod, node)
         guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
+        return filterVerdict(results)
+    }
+
+    /// What a filter's results say: true keeps the node, false or nil rejects it with the
+    /// second result as the reason; anything else is a wrong result.
+    private func filterVerdict(_ results: (LuaValue, LuaValue)) -> Status {
         switch results.0 {
         case .boolean(true):
             succeeded()
@@ -258,7 +269,12 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         guard let f = scoreHook.function else { return (0, Status(.skip, plugin: name)) }
         let outcome = runOnNode(scoreHook, f, state, pod, node)
         guard case .success(let results) = outcome else { return (0, Status(.error, [outcome.failure], plugin: name)) }
-        let v = results.0
+        return scoreValue(results.0)
+    }
+
+    /// A score's first result as the node's score: a finite number from 0 to 100
+    /// (truncated), else a wrong result.
+    private func scoreValue(_ v: LuaValue) -> (Int64, Status) {
         let d: Double?
         switch v {
         case .integer(let i): d = Double(i)
@@ -271,6 +287,59 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         }
         succeeded()
         return (Int64(score), .success)
+    }
+}
+
+extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
+    /// `filter` over many nodes in one crossing into Lua: each call is still a call of its
+    /// own (budgets, failures, the count of failures in a row), in node order.
+    public func filter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo], at indices: [Int]) -> [Status] {
+        if let off = switchedOff { return Array(repeating: Status(.error, [off], plugin: name), count: indices.count) }
+        guard let f = filterHook.function else { return Array(repeating: .success, count: indices.count) }
+        return runOnNodes(filterHook, f, state, pod, nodes, indices,
+                          failed: { Status(.error, [$0], plugin: name) }, verdict: filterVerdict)
+    }
+
+    /// `score` over many nodes in one crossing into Lua (see the batch `filter`).
+    public func score(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo], at indices: [Int]) -> [(Int64, Status)] {
+        if let off = switchedOff { return Array(repeating: (0, Status(.error, [off], plugin: name)), count: indices.count) }
+        guard let f = scoreHook.function else { return Array(repeating: (0, Status(.skip, plugin: name)), count: indices.count) }
+        return runOnNodes(scoreHook, f, state, pod, nodes, indices,
+                          failed: { (0, Status(.error, [$0], plugin: name)) }, verdict: { self.scoreValue($0.0) })
+    }
+
+    /// Calls a node hook for `nodes[i]`, `i` in `indices`, with `callEach`, and turns each
+    /// call's results (or failure) into a verdict, accounting every call as `runOnNode`
+    /// does. Once the plugin is switched off, the rest fail with the reason.
+    private func runOnNodes<V>(_ hook: NodeHook, _ function: LuaRef, _ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo],
+                               _ indices: [Int], failed: (String) -> V, verdict: ((LuaValue, LuaValue)) -> V) -> [V] {
+        let calls: [LuaState.EachCall]
+        do {
+            let (st, p) = try cycleRefs(state, pod)
+            var views: [LuaRef] = []
+            views.reserveCapacity(indices.count)
+            for i in indices { views.append(try nodeRef(nodes[i])) }
+            calls = try plugin.state.callEach(function, p, views, st, straightCost: hook.straightCost)
+        } catch {
+            let msg = plugin.describe(error, hook: hook.name)
+            keepTraceback(msg, error)
+            return indices.map { _ in fail(msg); return failed(msg) }
+        }
+        var out: [V] = []
+        out.reserveCapacity(calls.count)
+        for c in calls {
+            if let off = switchedOff { out.append(failed(off)); continue }
+            account(hook.name, instructions: c.instructions, nanoseconds: c.nanoseconds)
+            if let e = c.error {
+                let msg = plugin.describe(e, hook: hook.name)
+                keepTraceback(msg, e)
+                fail(msg)
+                out.append(failed(msg))
+            } else {
+                out.append(verdict((c.first, c.second)))
+            }
+        }
+        return out
     }
 }
 
@@ -438,6 +507,8 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
             return Status(.error, [msg], plugin: name)
         }
     }
+
+    public var normalizes: Bool { plugin.has("normalize") }
 
     /// `normalize(pod, scores, state)`: `scores` maps node names to this plugin's raw
     /// scores; return the same map with every score from 0 to 100. A failure, or anything

@@ -70,6 +70,27 @@ int64_t klh_straight_cost(struct lua_State *L, int idx);
 /* klh_pcall for a function klh_straight_cost accepted: runs it without the count hook while
  * it calls nothing, charging `cost` instructions up front. See straight.c. */
 int klh_pcall_straight(struct lua_State *L, int nargs, int64_t cost);
+/* The results of one call of klh_pcall_each: the Lua types of the first two results
+ * (LUA_TNONE when missing, KLH_EACH_FLOAT for a float), their value when nil, a boolean or
+ * a number (other values are left in the extras table at 2k+1 and 2k+2), and the
+ * instructions the call spent. */
+#define KLH_EACH_FLOAT 100
+typedef struct klh_each_result {
+    int type1, type2;
+    int bool1, bool2;
+    int64_t int1, int2;
+    double num1, num2;
+    int64_t instructions;
+    int64_t nanoseconds; /* when timed */
+} klh_each_result;
+/* Calls the registry function `function`(a, items[k], c) for k = from..count-1, each under
+ * its own budget of `budget` instructions and `wall_ns` (klh_budget_begin), straight when
+ * `straight_cost` > 0, its wall time measured when `timed`. Returns the index it stopped
+ * at: `count`, or the call that failed, whose error object is then on top of the stack and
+ * whose status is in *status. */
+int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, int from, int count,
+                   int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
+                   klh_each_result *out, int *status);
 /* Resumes co (function/args already pushed on co) under the cap. */
 int klh_resume(struct lua_State *co, struct lua_State *from, int nargs, int *nres);
 /* Formats the error object at idx (no metamethods, escaped, truncated) into the error

@@ -1,0 +1,63 @@
+import Testing
+@testable import LuaHost
+
+extension LuaHostSuite {
+    /// `callEach`: many calls in one crossing, each with its own results, error and budget.
+    @Suite struct CallEach {
+        @Test func everyItemGetsItsOwnResults() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, """
+            return function(a, item, c)
+              local k = item.k
+              if k == 1 then return true end
+              if k == 2 then return false, 'too small' end
+              if k == 3 then return 42 end
+              if k == 4 then return 2.5, { x = 1 } end
+              if k == 5 then return end
+              return nil, c.tag .. a.tag
+            end
+            """)
+            let a = try state.reference(.map(["tag": .string("A")]))
+            let c = try state.reference(.map(["tag": .string("C")]))
+            let items = try (1...6).map { try state.reference(.view("node", .map(["k": .integer(Int64($0))]))) }
+            let calls = try state.callEach(f, a, items, c)
+            #expect(calls.map(\.first) == [.boolean(true), .boolean(false), .integer(42), .number(2.5), .nil, .nil])
+            #expect(calls.map(\.second) == [.nil, .string("too small"), .nil, .map(["x": .integer(1)]), .nil, .string("CA")])
+            #expect(calls.allSatisfy { $0.error == nil && $0.instructions > 0 })
+            #expect(state.lastCallCost.instructions == calls.reduce(0) { $0 + $1.instructions })
+        }
+
+        @Test func anErrorOrARunawayCallFailsOnlyItsItem() throws {
+            var limits = LuaLimits()
+            limits.instructionsPerCall = 100_000
+            let state = try LuaState(limits: limits)
+            let f = try luaFunction(state, """
+            return function(a, item, c)
+              if item.k == 2 then error('bad node') end
+              if item.k == 3 then while true do end end
+              return item.k * 10
+            end
+            """, chunk: "each.lua")
+            let none = try state.reference(.map([:]))
+            let items = try (1...4).map { try state.reference(.map(["k": .integer(Int64($0))])) }
+            let calls = try state.callEach(f, none, items, none)
+            #expect(calls[0].first == .integer(10) && calls[3].first == .integer(40))
+            #expect(calls[1].error?.kind == .runtime)
+            #expect(calls[1].error?.message.hasSuffix("bad node") == true)
+            #expect(calls[2].error?.kind == .budget)
+            // The runaway call had a budget of its own; the next call a fresh one.
+            #expect(calls[2].instructions >= 100_000 && calls[3].instructions < 100)
+        }
+
+        @Test func straightFunctionsAreChargedTheirSizePerItem() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, "return function(a, n, c) return n.v > a.v end")
+            let cost = try #require(state.straightCost(of: f))
+            let a = try state.reference(.map(["v": .integer(2)]))
+            let items = try (1...3).map { try state.reference(.map(["v": .integer(Int64($0))])) }
+            let calls = try state.callEach(f, a, items, a, straightCost: cost)
+            #expect(calls.map(\.first) == [.boolean(false), .boolean(false), .boolean(true)])
+            #expect(calls.allSatisfy { $0.instructions == Int(cost) })
+        }
+    }
+}

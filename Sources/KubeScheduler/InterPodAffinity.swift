@@ -110,9 +110,11 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
         let nsLabels = namespaceLabels[pod.metadata.namespace]
         var s = PreFilterState(terms: terms, pod: pod)
         let hasIncoming = !terms.requiredAffinity.isEmpty || !terms.requiredAntiAffinity.isEmpty
-        for info in nodes {
-            // Without terms of its own, only existing pods with required anti-affinity matter.
-            if !hasIncoming && info.podsWithRequiredAntiAffinity.isEmpty { continue }
+        for i in nodes.indices {
+            // Without terms of its own, only existing pods with required anti-affinity matter
+            // (checked in place: most nodes have none, and a copy of each costs).
+            if !hasIncoming && nodes[i].podsWithRequiredAntiAffinity.isEmpty { continue }
+            let info = nodes[i]
             let node = info.node
             for existing in hasIncoming ? info.pods : info.podsWithRequiredAntiAffinity {
                 if existing.spec.affinity?.podAntiAffinity?.required.isEmpty == false {
@@ -233,8 +235,10 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
         for i in terms.preferredAntiAffinity.indices { terms.preferredAntiAffinity[i].term.mergeNamespaces(namespaceLabels) }
         let nsLabels = namespaceLabels[pod.metadata.namespace]
         var m: [String: [String: Int64]] = [:]
-        for info in state.allNodes.isEmpty ? nodes : state.allNodes {
-            if !hasConstraints && info.podsWithAffinity.isEmpty { continue }
+        let all = state.allNodes.isEmpty ? nodes : state.allNodes
+        for i in all.indices {
+            if !hasConstraints && all[i].podsWithAffinity.isEmpty { continue }
+            let info = all[i]
             let node = info.node
             if node.metadata.labels.isEmpty { continue }
             for existing in hasConstraints ? info.pods : info.podsWithAffinity {

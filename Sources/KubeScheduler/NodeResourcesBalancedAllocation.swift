@@ -25,7 +25,11 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
     public init(resources: [(name: String, weight: Int64)] = [("cpu", 1), ("memory", 1)]) {
         self.resources = resources
         scalar = resources.map { ResourceName.isScalar($0.name) }
+        isCPUMemory = resources.count == 2 && resources[0].name == "cpu" && resources[1].name == "memory"
     }
+
+    /// Whether the resources are cpu and memory, in that order (kube's default).
+    private let isCPUMemory: Bool
 
     /// Whether each configured resource is a scalar resource, in order.
     private let scalar: [Bool]
@@ -48,18 +52,30 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
         podRequests(state, pod).allSatisfy { $0 == 0 } ? Status(.skip, plugin: name) : .success
     }
 
+    /// The pod's cpu and memory requests of cycle `podCycle` when the resources are kube's
+    /// default (cpu and memory), for the per-node fast path.
+    private var podCycle: UInt64 = 0
+    private var podCPUMemory: (cpu: Int64, memory: Int64) = (0, 0)
+
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
-        let requests = podRequests(state, pod)
-        if requests.allSatisfy({ $0 == 0 }) { return (0, Status(.skip, plugin: name)) }
         // kube's default (cpu and memory): two fractions, std = |f1 - f2| / 2.
-        if resources.count == 2 && resources[0].name == "cpu" && resources[1].name == "memory" {
+        if isCPUMemory {
+            if podCycle != state.id {
+                let r = podRequests(state, pod)
+                podCPUMemory = (r[0], r[1])
+                podCycle = state.id
+            }
+            let (pc, pm) = podCPUMemory
+            if pc == 0 && pm == 0 { return (0, Status(.skip, plugin: name)) }
             let (ac, am) = (node.allocatable.milliCPU, node.allocatable.memory)
             if ac != 0 && am != 0 {
-                let fc = min(Double(node.requested.milliCPU + requests[0]) / Double(ac), 1)
-                let fm = min(Double(node.requested.memory + requests[1]) / Double(am), 1)
+                let fc = min(Double(node.requested.milliCPU + pc) / Double(ac), 1)
+                let fm = min(Double(node.requested.memory + pm) / Double(am), 1)
                 return (Int64((1 - abs((fc - fm) / 2)) * Double(maxNodeScore)), .success)
             }
         }
+        let requests = podRequests(state, pod)
+        if requests.allSatisfy({ $0 == 0 }) { return (0, Status(.skip, plugin: name)) }
         var fractions: [Double] = []
         var total = 0.0
         for (i, res) in resources.enumerated() {

@@ -54,14 +54,32 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     }
     private let cached = PerCycle<(real: Resources, nonZero: Resources)>()
 
+    /// The pod's cpu and memory requests (real and non-zero) of the cycle `podCycle`, as
+    /// plain numbers for the per-node fast paths; `plain` when it requests nothing else.
+    private struct CPUMemory {
+        var cpu: Int64 = 0, memory: Int64 = 0, nonZeroCPU: Int64 = 0, nonZeroMemory: Int64 = 0
+        var plain = false
+    }
+    private var podCycle: UInt64 = 0
+    private var podNumbers = CPUMemory()
+
+    private func cpuMemory(_ state: CycleState, _ p: Pod) -> CPUMemory {
+        if podCycle == state.id { return podNumbers }
+        let (r, nz) = requests(state, p)
+        podNumbers = CPUMemory(cpu: r.milliCPU, memory: r.memory, nonZeroCPU: nz.milliCPU, nonZeroMemory: nz.memory, plain: r.scalar.isEmpty)
+        podCycle = state.id
+        return podNumbers
+    }
+
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
-        let r = requests(state, pod).real
-        let free = node.free
         // The common case first: room for the pod's cpu, memory and pod slot, no other resources.
-        if r.scalar.isEmpty && Int64(node.pods.count) < node.allowedPodNumber
-            && (r.milliCPU <= 0 || r.milliCPU <= free.milliCPU) && (r.memory <= 0 || r.memory <= free.memory) {
+        let p = cpuMemory(state, pod)
+        if p.plain && Int64(node.pods.count) < node.allowedPodNumber
+            && (p.cpu <= 0 || p.cpu <= node.free.milliCPU) && (p.memory <= 0 || p.memory <= node.free.memory) {
             return .success
         }
+        let r = requests(state, pod).real
+        let free = node.free
         var reasons: [String] = []
         var unresolvable = false
         if Int64(node.pods.count) + 1 > node.allowedPodNumber { reasons.append("Too many pods") }
@@ -78,7 +96,6 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     }
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
-        let (podReal, podNZ) = requests(state, pod)
         // The default: cpu and memory with LeastAllocated or MostAllocated, the same
         // arithmetic as the loop below without looking resources up by name.
         if let w = cpuMemoryWeights, strategy != .requestedToCapacityRatio {
@@ -87,12 +104,14 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
                 least ? (requested > alloc ? 0 : (alloc - requested) * maxNodeScore / alloc)
                     : min(requested, alloc) * maxNodeScore / alloc
             }
+            let p = cpuMemory(state, pod)
             let (ac, am) = (node.allocatable.milliCPU, node.allocatable.memory)
             var sum: Int64 = 0, weights: Int64 = 0
-            if ac > 0 { sum += one(ac, node.nonZeroRequested.milliCPU + podNZ.milliCPU) * w.cpu; weights += w.cpu }
-            if am > 0 { sum += one(am, node.nonZeroRequested.memory + podNZ.memory) * w.memory; weights += w.memory }
+            if ac > 0 { sum += one(ac, node.nonZeroRequested.milliCPU + p.nonZeroCPU) * w.cpu; weights += w.cpu }
+            if am > 0 { sum += one(am, node.nonZeroRequested.memory + p.nonZeroMemory) * w.memory; weights += w.memory }
             return (weights == 0 ? 0 : sum / weights, .success)
         }
+        let (podReal, podNZ) = requests(state, pod)
         var sum: Int64 = 0
         var weights: Int64 = 0
         var ratioSum = 0.0

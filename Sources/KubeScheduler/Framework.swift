@@ -313,9 +313,12 @@ public final class Framework {
                         kept += 1
                     }
                 } else {
-                    for k in alive where verdict(f.filter(state, pod, nodes[chunk[k]]), of: f, for: chunk[k], &result, &failure[k]) {
-                        alive[kept] = k
-                        kept += 1
+                    // Nodes are read in place (no reference counting per call).
+                    nodes.withUnsafeBufferPointer { infos in
+                        for k in alive where verdict(f.filter(state, pod, infos[chunk[k]]), of: f, for: chunk[k], &result, &failure[k]) {
+                            alive[kept] = k
+                            kept += 1
+                        }
                     }
                 }
                 alive.removeLast(alive.count - kept)
@@ -355,9 +358,11 @@ public final class Framework {
                 let out = b.score(state, pod, nodes, at: feasible)
                 for j in feasible.indices { raw[j] = out[j].1.isSuccess ? out[j].0 : 0 }
             } else {
-                for j in feasible.indices {
-                    let (s, st) = plugin.score(state, pod, nodes[feasible[j]])
-                    raw[j] = st.isSuccess ? s : 0
+                nodes.withUnsafeBufferPointer { infos in
+                    for j in feasible.indices {
+                        let (s, st) = plugin.score(state, pod, infos[feasible[j]])
+                        raw[j] = st.isSuccess ? s : 0
+                    }
                 }
             }
             if plugin.normalizes {

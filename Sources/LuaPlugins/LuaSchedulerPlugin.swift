@@ -129,8 +129,22 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         cycleState = t
         cyclePod = nil
         cycleID = state.id
+        pruneNodeViews(keeping: state.allNodes)
         return t
     }
+
+    /// Drops the views of nodes that left the cluster, once they are as many as the nodes
+    /// of the snapshot (so a cluster whose nodes come and go does not keep every view).
+    func pruneNodeViews(keeping nodes: [NodeInfo]) {
+        guard !nodes.isEmpty, viewGeneration.count > 2 * max(nodes.count, 32) else { return }
+        var kept: [String: UInt64] = [:]
+        for n in nodes { if let g = viewGeneration[n.name] { kept[n.name] = g } }
+        nodeViews = nodeViews.filter { entry in kept[entry.value.info.name] == entry.key }
+        viewGeneration = kept
+    }
+
+    /// How many node views the plugin keeps.
+    public var cachedNodeViews: Int { nodeViews.count }
 
     /// The cycle's `state` table and pod view, the view converted once per cycle.
     func cycleRefs(_ state: CycleState, _ pod: Pod) throws(LuaError) -> (state: LuaRef, pod: LuaRef) {

@@ -242,3 +242,29 @@ struct BindingCycleClusterTests {
         #expect(c.pods.first?.spec.nodeName == "node-2")
     }
 }
+
+/// The node views a Lua plugin keeps follow the cluster: views of nodes that are gone are
+/// dropped.
+struct NodeViewCacheTests {
+    @Test func viewsOfDeletedNodesAreDropped() throws {
+        let lua = LuaSchedulerPlugin(try LoadedPlugin.load(source: """
+        return { name = "seen", filter = function(pod, node) return true end }
+        """, file: "seen.lua"))
+        let f = Framework.profile(with: lua)
+        let pod = Pod(metadata: ObjectMeta(name: "p", namespace: "default"), spec: PodSpec(containers: [Container(name: "c", image: "x")]))
+        var most = 0
+        // Ten generations of 40 nodes each, every generation replacing the last.
+        for generation in 0..<10 {
+            let nodes = (1...40).map { i -> NodeInfo in
+                var n = Node(metadata: ObjectMeta(name: "g\(generation)-n\(i)"))
+                n.status.capacity = ["cpu": Quantity(milli: 4000), "memory": Quantity(value: 8_000_000_000)]
+                return NodeInfo(node: n)
+            }
+            for _ in 0..<2 { _ = f.schedule(pod, nodes: nodes) { 1 } }
+            most = max(most, lua.cachedNodeViews)
+        }
+        #expect(lua.failures.isEmpty)
+        #expect(most <= 2 * 40 + 40)
+        #expect(lua.cachedNodeViews <= 2 * 40 + 40)
+    }
+}

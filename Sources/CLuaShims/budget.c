@@ -234,6 +234,20 @@ int64_t klh_budget_used(lua_State *L) {
 
 int klh_budget_exact(lua_State *L) { return klh_ctx_of(L)->hookcount_offset >= 0; }
 
+void klh_budget_reset(klh_ctx *c, int64_t instructions, int64_t wall_ns) {
+    c->budget = instructions > 0 ? instructions : 1;
+    c->spent = 0;
+    c->exhausted = 0;
+    c->mem_exceeded = 0;
+    c->wall_exceeded = 0;
+    c->cap_refused = 0;
+    c->yield_error = 0;
+    c->pos_chunk[0] = '\0';
+    c->pos_line = -1;
+    c->wall_limit_ns = wall_ns > 0 ? wall_ns : 0;
+    c->wall_start_ns = 0;
+}
+
 void klh_budget_begin(lua_State *L, int64_t instructions, int64_t wall_ns) {
     klh_ctx *c = klh_ctx_of(L);
     c->budget = instructions > 0 ? instructions : 1;

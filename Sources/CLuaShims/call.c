@@ -149,6 +149,23 @@ int klh_load(lua_State *L, const char *source, size_t len, const char *chunkname
     return status;
 }
 
+int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh) {
+    klh_ctx *c = klh_ctx_of(L);
+    klh_clear_error(c);
+    int saved = c->enforce;
+    lua_State *prev = c->running;
+    c->running = L;
+    c->enforce = 1;
+    int status = lua_pcall(L, nargs, nresults, msgh);
+    c->enforce = saved;
+    c->running = prev;
+    klh_budget_flush(L);
+    if (status == LUA_ERRMEM) klh_clear_error(c);
+    return status;
+}
+
+void klh_push_msgh(lua_State *L) { lua_pushcfunction(L, klh_msgh); }
+
 int klh_pcall(lua_State *L, int nargs) {
     klh_ctx *c = klh_ctx_of(L);
     int fidx = lua_gettop(L) - nargs;

@@ -10,7 +10,7 @@
 #include "klh.h"
 
 static void klh_each_record(lua_State *L, int idx, int extras, int slot, int *type, int64_t *i, double *d, int *b) {
-    int t = idx > 0 ? lua_type(L, idx) : LUA_TNONE;
+    int t = lua_type(L, idx);
     *type = t;
     switch (t) {
     case LUA_TNONE:
@@ -38,28 +38,34 @@ static void klh_each_record(lua_State *L, int idx, int extras, int slot, int *ty
 int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, int from, int count,
                    int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    klh_each_result *out, int *status) {
+    klh_ctx *ctx = klh_ctx_of(L);
     extras = lua_absindex(L, extras);
+    klh_push_msgh(L);
+    int msgh = lua_gettop(L);
     for (int k = from; k < count; k++) {
-        klh_budget_begin(L, budget, wall_ns);
-        int base = lua_gettop(L);
+        klh_budget_reset(ctx, budget, wall_ns);
         int64_t started = timed ? klh_budget_clock_ns() : 0;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, function); /* kept at msgh + 1, to locate a verdict */
         lua_rawgeti(L, LUA_REGISTRYINDEX, function);
         lua_rawgeti(L, LUA_REGISTRYINDEX, a);
         lua_rawgeti(L, LUA_REGISTRYINDEX, items[k]);
         lua_rawgeti(L, LUA_REGISTRYINDEX, c);
-        int st = straight_cost > 0 ? klh_pcall_straight(L, 3, straight_cost) : klh_pcall(L, 3);
+        int straight = klh_straight_arm(L, straight_cost);
+        if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
+        int st = klh_pcall_with(L, 3, 2, msgh);
+        if (straight) st = klh_straight_finish(L, st, msgh + 1);
         klh_each_result *r = &out[k];
-        r->instructions = klh_ctx_of(L)->spent;
+        r->instructions = ctx->spent;
         r->nanoseconds = timed ? klh_budget_clock_ns() - started : 0;
         if (st != LUA_OK) {
             *status = st;
             return k; /* the error object is on top */
         }
-        int top = lua_gettop(L);
-        klh_each_record(L, top > base ? base + 1 : 0, extras, 2 * k + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
-        klh_each_record(L, top > base + 1 ? base + 2 : 0, extras, 2 * k + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
-        lua_settop(L, base);
+        klh_each_record(L, msgh + 2, extras, 2 * k + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
+        klh_each_record(L, msgh + 3, extras, 2 * k + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
+        lua_settop(L, msgh);
     }
+    lua_settop(L, msgh - 1);
     *status = LUA_OK;
     return count;
 }

@@ -111,4 +111,15 @@ void klh_open_patterns(lua_State *L, int tidx);
 int klh_is_view(lua_State *L, int idx);
 const char *klh_view_name(lua_State *L, int idx);
 
+
+/* Internals shared by the call paths (call.c, budget.c, straight.c, each.c). */
+int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh);
+void klh_push_msgh(lua_State *L);
+void klh_budget_reset(klh_ctx *c, int64_t instructions, int64_t wall_ns);
+/* Arms the straight path for the call about to be made (1), or leaves the count hook (0). */
+int klh_straight_arm(lua_State *L, int64_t cost);
+/* After an armed call: back to the count hook, and the budget verdict if strings the
+ * function built spent the budget (the error replaces the results above fidx). */
+int klh_straight_finish(lua_State *L, int status, int fidx);
+
 #endif

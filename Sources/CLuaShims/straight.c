@@ -191,36 +191,46 @@ static void klh_call_hook(lua_State *L, lua_Debug *ar) {
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
 }
 
-int klh_pcall_straight(lua_State *L, int nargs, int64_t cost) {
+int klh_straight_arm(lua_State *L, int64_t cost) {
     klh_ctx *c = klh_ctx_of(L);
-    if (cost <= 0 || c->exhausted || cost >= c->budget - c->spent) return klh_pcall(L, nargs);
+    if (cost <= 0 || c->exhausted || cost >= c->budget - c->spent) return 0;
     c->spent += cost;
     c->straight_entry = 1;
-    int base = lua_gettop(L) - nargs - 1;
-    lua_pushvalue(L, base + 1); /* keep the function, to locate a verdict */
-    lua_insert(L, base + 1);
     lua_sethook(L, klh_call_hook, LUA_MASKCALL, 0);
-    int status = klh_pcall(L, nargs);
+    return 1;
+}
+
+int klh_straight_finish(lua_State *L, int status, int fidx) {
+    klh_ctx *c = klh_ctx_of(L);
     c->straight_entry = 0;
     if (lua_gethook(L) == klh_call_hook) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
-    if (status == LUA_OK && c->spent >= c->budget && !c->exhausted) {
-        /* strings it built spent the budget: the verdict the count hook would have given */
-        lua_Debug ar;
-        char where[300] = "";
-        lua_pushvalue(L, base + 1);
-        if (lua_getinfo(L, ">S", &ar) && ar.source != NULL && ar.source[0] == '@')
-            snprintf(where, sizeof where, "%.256s:%d", ar.source + 1, ar.linedefined);
-        c->exhausted = 1;
-        lua_settop(L, base + 1); /* the kept function, removed below */
-        int saved = c->enforce;
-        c->enforce = 0;
-        if (where[0] != '\0')
-            lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions)", where, (LUA_INTEGER)c->budget);
-        else
-            lua_pushfstring(L, "instruction budget exceeded (%I instructions)", (LUA_INTEGER)c->budget);
-        c->enforce = saved;
-        status = LUA_ERRRUN;
-    }
+    if (status != LUA_OK || c->spent < c->budget || c->exhausted) return status;
+    /* strings it built spent the budget: the verdict the count hook would have given; the
+     * message replaces whatever the call left above fidx */
+    lua_Debug ar;
+    char where[300] = "";
+    lua_pushvalue(L, fidx);
+    if (lua_getinfo(L, ">S", &ar) && ar.source != NULL && ar.source[0] == '@')
+        snprintf(where, sizeof where, "%.256s:%d", ar.source + 1, ar.linedefined);
+    c->exhausted = 1;
+    lua_settop(L, fidx);
+    int saved = c->enforce;
+    c->enforce = 0;
+    if (where[0] != '\0')
+        lua_pushfstring(L, "%s: instruction budget exceeded (%I instructions)", where, (LUA_INTEGER)c->budget);
+    else
+        lua_pushfstring(L, "instruction budget exceeded (%I instructions)", (LUA_INTEGER)c->budget);
+    c->enforce = saved;
+    return LUA_ERRRUN;
+}
+
+int klh_pcall_straight(lua_State *L, int nargs, int64_t cost) {
+    int base = lua_gettop(L) - nargs - 1;
+    if (!klh_straight_arm(L, cost)) return klh_pcall(L, nargs);
+    lua_pushvalue(L, base + 1); /* keep the function, to locate a verdict */
+    lua_insert(L, base + 1);
+    int status = klh_pcall(L, nargs);
+    status = klh_straight_finish(L, status, base + 1);
     lua_remove(L, base + 1);
     return status;
 }

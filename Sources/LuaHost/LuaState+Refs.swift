@@ -113,6 +113,7 @@ extension LuaState {
             let budget = Int64(max(1, core.limits.instructionsPerCall))
             var from: Int32 = 0
             let count = Int32(items.count)
+            var failed: [(index: Int, error: LuaError)] = []
             while from < count {
                 var status: Int32 = LUA_OK
                 let stopped = slots.withUnsafeBufferPointer { s in
@@ -122,14 +123,19 @@ extension LuaState {
                     }
                 }
                 guard stopped < count else { break }
-                calls[Int(stopped)].error = core.error(on: L, status: status, loadedChunk: nil)
+                failed.append((Int(stopped), core.error(on: L, status: status, loadedChunk: nil)))
                 lua_settop(L, extras)
                 from = stopped + 1
             }
+            var next = 0
             for k in 0..<items.count {
                 calls[k].instructions = Int(raw[k].instructions)
                 calls[k].nanoseconds = Int(raw[k].nanoseconds)
-                guard calls[k].error == nil else { continue }
+                if next < failed.count && failed[next].index == k {
+                    calls[k].error = failed[next].error
+                    next += 1
+                    continue
+                }
                 calls[k].first = try eachValue(L, raw[k].type1, raw[k].bool1, raw[k].int1, raw[k].num1, extras, Int64(2 * k + 1))
                 calls[k].second = try eachValue(L, raw[k].type2, raw[k].bool2, raw[k].int2, raw[k].num2, extras, Int64(2 * k + 2))
             }

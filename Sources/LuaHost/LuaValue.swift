@@ -6,7 +6,8 @@
 /// userdata and threads are conversion errors (``LuaError/Kind/conversion``). Integers keep
 /// their subtype (`.integer`) and floats stay `.number`. Lua strings are decoded as UTF-8
 /// (invalid bytes become U+FFFD). A read-only view proxy converts back to its content.
-public indirect enum LuaValue: Equatable {
+/// Only `.view` is boxed: numbers, booleans and strings are held inline, with no allocation.
+public enum LuaValue: Equatable {
     /// Lua `nil`.
     case `nil`
     /// A Lua boolean.
@@ -28,7 +29,7 @@ public indirect enum LuaValue: Equatable {
     /// proxies with the same name); the name appears in the error raised by a write, e.g.
     /// `pod view is read-only (field 'node')`. Inner values that are not arrays or maps are
     /// pushed as they are.
-    case view(String, LuaValue)
+    indirect case view(String, LuaValue)
 }
 
 extension LuaValue {

@@ -72,18 +72,23 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         account(hook, instructions: c.instructions, nanoseconds: c.nanoseconds)
     }
 
-    /// Adds one call of `hook` to the costs and the run's total.
-    func account(_ hook: String, instructions: Int, nanoseconds: Int = 0) {
+    /// Adds calls of `hook` to its costs (the run's total is the caller's).
+    func add(_ cost: HookCost, to hook: String) {
         func add(_ h: inout HookCost) {
-            h.calls += 1
-            h.instructions += instructions
-            h.nanoseconds += nanoseconds
+            h.calls += cost.calls
+            h.instructions += cost.instructions
+            h.nanoseconds += cost.nanoseconds
         }
         switch hook {
         case "filter": add(&filterCost)
         case "score": add(&scoreCost)
         default: add(&otherCosts[hook, default: HookCost()])
         }
+    }
+
+    /// Adds one call of `hook` to the costs and the run's total.
+    func account(_ hook: String, instructions: Int, nanoseconds: Int = 0) {
+        add(HookCost(calls: 1, instructions: instructions, nanoseconds: nanoseconds), to: hook)
         totalInstructions += instructions
         if totalInstructions > maxTotalInstructions && switchedOff == nil {
             switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
@@ -341,9 +346,17 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
         }
         var out: [V] = []
         out.reserveCapacity(calls.count)
+        var spent = HookCost()
+        defer { add(spent, to: hook.name) }
         for c in calls {
             if let off = switchedOff { out.append(failed(off)); continue }
-            account(hook.name, instructions: c.instructions, nanoseconds: c.nanoseconds)
+            spent.calls += 1
+            spent.instructions += c.instructions
+            spent.nanoseconds += c.nanoseconds
+            totalInstructions += c.instructions
+            if totalInstructions > maxTotalInstructions && switchedOff == nil {
+                switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
+            }
             if let e = c.error {
                 let msg = plugin.describe(e, hook: hook.name)
                 keepTraceback(msg, e)

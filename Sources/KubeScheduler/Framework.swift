@@ -403,6 +403,7 @@ public final class Framework {
 
     /// Records filter `f`'s verdict `s` on node `i` (for `--explain`, and in `failure` when
     /// it rejects the node, named after the plugin). Returns whether the node passed.
+    @inline(__always)
     private func verdict(_ s: Status, of f: any FilterPlugin, for i: Int, _ result: inout Result, _ failure: inout Status?) -> Bool {
         if explain {
             result.nodes[i].filters.append(FilterVerdict(plugin: s.plugin.isEmpty ? f.name : s.plugin, status: s.code, reasons: s.reasons))

@@ -145,7 +145,7 @@ public final class Framework {
         /// or in the binding cycle PreBind or Bind); `rejectedAt` names the point.
         public var permitDenied: Status?
         public var rejectedAt = "permit"
-        /// The node that Permit denied.
+        /// The node the pod was rejected on.
         public var deniedNode: String?
         /// Permit said `wait`: the pod is reserved on this node until the permit plugins
         /// allow it (`Framework.permitAgain`) or `waitNanoseconds` pass.
@@ -308,17 +308,16 @@ public final class Framework {
                 var kept = 0
                 if let b = batch[j], alive.count > 1 {
                     let verdicts = b.filter(state, pod, nodes, at: alive.map { chunk[$0] })
-                    for (n, k) in alive.enumerated() where verdict(verdicts[n], of: f, for: chunk[k], &result, &failure[k]) {
+                    let missing = Status(.error, ["the plugin gave no verdict on this node"], plugin: f.name)
+                    for (n, k) in alive.enumerated()
+                    where verdict(n < verdicts.count ? verdicts[n] : missing, of: f, for: chunk[k], &result, &failure[k]) {
                         alive[kept] = k
                         kept += 1
                     }
                 } else {
-                    // Nodes are read in place (no reference counting per call).
-                    nodes.withUnsafeBufferPointer { infos in
-                        for k in alive where verdict(f.filter(state, pod, infos[chunk[k]]), of: f, for: chunk[k], &result, &failure[k]) {
-                            alive[kept] = k
-                            kept += 1
-                        }
+                    for k in alive where verdict(f.filter(state, pod, nodes[chunk[k]]), of: f, for: chunk[k], &result, &failure[k]) {
+                        alive[kept] = k
+                        kept += 1
                     }
                 }
                 alive.removeLast(alive.count - kept)
@@ -356,13 +355,11 @@ public final class Framework {
         for (plugin, weight) in scores {
             if let b = plugin as? any BatchScorePlugin {
                 let out = b.score(state, pod, nodes, at: feasible)
-                for j in feasible.indices { raw[j] = out[j].1.isSuccess ? out[j].0 : 0 }
+                for j in feasible.indices { raw[j] = j < out.count && out[j].1.isSuccess ? out[j].0 : 0 }
             } else {
-                nodes.withUnsafeBufferPointer { infos in
-                    for j in feasible.indices {
-                        let (s, st) = plugin.score(state, pod, infos[feasible[j]])
-                        raw[j] = st.isSuccess ? s : 0
-                    }
+                for j in feasible.indices {
+                    let (s, st) = plugin.score(state, pod, nodes[feasible[j]])
+                    raw[j] = st.isSuccess ? s : 0
                 }
             }
             if plugin.normalizes {

@@ -49,7 +49,8 @@ extension Framework {
         var preempted: [Preemption] = []
         // Pods a permit plugin keeps waiting: reserved on their node, asked again after
         // every cycle; the pass has no time, so those still waiting at its end time out.
-        var waiting: [(slot: Int, pod: Pod, node: String, framework: Framework, state: CycleState)] = []
+        typealias Held = (slot: Int, pod: Pod, node: String, framework: Framework, state: CycleState)
+        var waiting: [Held] = []
         /// The binding cycle with a binder that always succeeds (no API server); a PreBind
         /// or Bind plugin may still fail it, and the pod's result says so.
         func bind(_ p: Pod, _ n: String, _ f: Framework, _ state: CycleState, reserved: Bool, slot: Int) {
@@ -64,12 +65,12 @@ extension Framework {
             if !reserved, let i = index[n] { infos[i].add(bound) }
             f.postBind(state, bound, nodeName: n)
         }
-        func release(_ w: (slot: Int, pod: Pod, node: String, framework: Framework, state: CycleState)) {
+        func release(_ w: Held) {
             w.framework.unreserve(w.pod, nodeName: w.node, w.state)
             if let i = index[w.node] { infos[i].remove(namespace: w.pod.metadata.namespace, name: w.pod.metadata.name) }
         }
         func recheck() {
-            var still: [(slot: Int, pod: Pod, node: String, framework: Framework, state: CycleState)] = []
+            var still: [Held] = []
             for w in waiting {
                 let st = w.framework.permitAgain(w.pod, nodeName: w.node)
                 switch st.code {

@@ -89,6 +89,11 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// Adds one call of `hook` to the costs and the run's total.
     func account(_ hook: String, instructions: Int, nanoseconds: Int = 0) {
         add(HookCost(calls: 1, instructions: instructions, nanoseconds: nanoseconds), to: hook)
+        charge(instructions)
+    }
+
+    /// Adds to the run's total; past the run budget the plugin is switched off.
+    func charge(_ instructions: Int) {
         totalInstructions += instructions
         if totalInstructions > maxTotalInstructions && switchedOff == nil {
             switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
@@ -353,10 +358,7 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
             spent.calls += 1
             spent.instructions += c.instructions
             spent.nanoseconds += c.nanoseconds
-            totalInstructions += c.instructions
-            if totalInstructions > maxTotalInstructions && switchedOff == nil {
-                switchOff("\(plugin.file): switched off after spending its run budget of \(maxTotalInstructions) instructions")
-            }
+            charge(c.instructions)
             if let e = c.error {
                 let msg = plugin.describe(e, hook: hook.name)
                 keepTraceback(msg, e)

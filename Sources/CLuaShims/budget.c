@@ -245,22 +245,12 @@ void klh_budget_reset(klh_ctx *c, int64_t instructions, int64_t wall_ns) {
     c->pos_chunk[0] = '\0';
     c->pos_line = -1;
     c->wall_limit_ns = wall_ns > 0 ? wall_ns : 0;
-    c->wall_start_ns = 0;
+    c->wall_start_ns = 0; /* read at the first check: see klh_wall_spent */
 }
 
 void klh_budget_begin(lua_State *L, int64_t instructions, int64_t wall_ns) {
     klh_ctx *c = klh_ctx_of(L);
-    c->budget = instructions > 0 ? instructions : 1;
-    c->spent = 0;
-    c->exhausted = 0;
-    c->mem_exceeded = 0;
-    c->wall_exceeded = 0;
-    c->cap_refused = 0;
-    c->yield_error = 0;
-    c->pos_chunk[0] = '\0';
-    c->pos_line = -1;
-    c->wall_limit_ns = wall_ns > 0 ? wall_ns : 0;
-    c->wall_start_ns = 0; /* read at the first check: see klh_wall_spent */
+    klh_budget_reset(c, instructions, wall_ns);
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
     if (L != c->main) lua_sethook(c->main, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
 }

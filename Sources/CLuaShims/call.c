@@ -160,6 +160,7 @@ int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh) {
     c->enforce = saved;
     c->running = prev;
     klh_budget_flush(L);
+    /* LUA_ERRMEM skips the message handler: whatever err_* holds is stale (a nested call) */
     if (status == LUA_ERRMEM) klh_clear_error(c);
     return status;
 }
@@ -167,21 +168,10 @@ int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh) {
 void klh_push_msgh(lua_State *L) { lua_pushcfunction(L, klh_msgh); }
 
 int klh_pcall(lua_State *L, int nargs) {
-    klh_ctx *c = klh_ctx_of(L);
     int fidx = lua_gettop(L) - nargs;
     lua_pushcfunction(L, klh_msgh);
     lua_insert(L, fidx);
-    klh_clear_error(c);
-    int saved = c->enforce;
-    lua_State *prev = c->running;
-    c->running = L;
-    c->enforce = 1;
-    int status = lua_pcall(L, nargs, LUA_MULTRET, fidx);
-    c->enforce = saved;
-    c->running = prev;
-    klh_budget_flush(L);
-    /* LUA_ERRMEM skips the message handler: whatever err_* holds is stale (a nested call) */
-    if (status == LUA_ERRMEM) klh_clear_error(c);
+    int status = klh_pcall_with(L, nargs, LUA_MULTRET, fidx);
     lua_remove(L, fidx);
     return status;
 }

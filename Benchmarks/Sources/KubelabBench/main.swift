@@ -1,10 +1,10 @@
 // kubelab's scheduler benchmarks: scheduler_perf-style workloads, scheduling time only.
 //
-//   KubelabBench schedule DIR PLUGIN [--floor SECONDS] [--only default|lua|scan]
+//   KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--only default|lua|scan]
 //       DIR/nodes.yaml and DIR/pods.yaml (bench/scheduler/workload.sh), PLUGIN the Lua
 //       filter + score plugin (bench/scheduler/binpack.lua). Prints the three figures:
 //       default profile pods/s, Lua plugin pods/s, Lua full scan of 1,000 pods vs the plain
-//       lua5.4 floor (SECONDS, from bench/scheduler/floor.lua).
+//       lua5.4 floor (SECONDS, or CMD run just before and after the scan: its mean).
 //   KubelabBench memory DIR PODS
 //       DIR's nodes holding PODS pods (the pod template, spread evenly), as the scheduler
 //       keeps them; prints the peak resident memory.
@@ -83,6 +83,9 @@ func schedule(_ args: [String]) {
     let dir = args[0], pluginPath = args[1]
     var floor: Double?
     if let i = args.firstIndex(of: "--floor"), i + 1 < args.count { floor = Double(args[i + 1]) }
+    // The floor command is run just before and just after the scan: this machine's speed
+    // drifts by 2x over minutes, so a floor measured apart from the scan misleads.
+    let floorCommand = args.firstIndex(of: "--floor-command").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     let only = args.firstIndex(of: "--only").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     func wanted(_ phase: String) -> Bool { only == nil || only == phase }
     let pass = load(dir)
@@ -100,7 +103,12 @@ func schedule(_ args: [String]) {
 
     var first = pass
     first.pods = Array(pass.pods.prefix(1000))
+    let before = floorCommand.flatMap(runFloor)
     let (s3, p3) = timed(first, [plugin(pluginPath)], percentage: 100)
+    if let before, let after = floorCommand.flatMap(runFloor) {
+        floor = (before + after) / 2
+        say(String(format: "floor before the scan %.3f s, after %.3f s", before, after))
+    }
     var line = String(format: "Lua filter + score, full scan (percentageOfNodesToScore 100): %d pods x %d nodes in %.3f s (%d placed)",
                       first.pods.count, pass.nodes.count, s3, p3)
     if let floor, floor > 0 {
@@ -109,6 +117,20 @@ func schedule(_ args: [String]) {
     }
     say(line)
     say("peak resident memory: \(mib(peakResidentBytes()))")
+}
+
+/// Runs the floor script through the shell and reads the seconds it prints first.
+func runFloor(_ command: String) -> Double? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    let out = Pipe()
+    p.standardOutput = out
+    do { try p.run() } catch { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let text = String(data: data, encoding: .utf8) else { return nil }
+    return text.split(whereSeparator: \.isNewline).first.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
 }
 
 func memory(_ args: [String]) {

@@ -116,6 +116,9 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     private var nodeViews: [UInt64: (view: LuaRef, info: NodeInfo)] = [:]
     /// The generation each node's view in `nodeViews` was built from.
     private var viewGeneration: [String: UInt64] = [:]
+    /// The view last used for the node at each position of the cycle's node list, with the
+    /// node's generation then: a batch finds most views here without hashing.
+    private var viewAt: [(generation: UInt64, ref: LuaRef)?] = []
     private var podsIndex: LuaRef?
     /// The filter and score hooks, called for every node: their functions, and their size
     /// when they can run without the count hook (see `LuaState.straightCost`).
@@ -151,6 +154,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         for n in nodes { if let g = viewGeneration[n.name] { kept[n.name] = g } }
         nodeViews = nodeViews.filter { entry in kept[entry.value.info.name] == entry.key }
         viewGeneration = kept
+        viewAt = []
     }
 
     /// How many node views the plugin keeps.
@@ -342,7 +346,19 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
             let (st, p) = try cycleRefs(state, pod)
             var views: [LuaRef] = []
             views.reserveCapacity(indices.count)
-            for i in indices { views.append(try nodeRef(nodes[i])) }
+            if viewAt.count != nodes.count { viewAt = Array(repeating: nil, count: nodes.count) }
+            for i in indices {
+                // By position first (generations never repeat, so a hit is this node as it
+                // is now), then by generation.
+                let g = nodes[i].generation
+                if let v = viewAt[i], v.generation == g {
+                    views.append(v.ref)
+                } else {
+                    let ref = try nodeRef(nodes[i])
+                    viewAt[i] = (g, ref)
+                    views.append(ref)
+                }
+            }
             calls = try plugin.state.callEach(function, p, views, st, straightCost: hook.straightCost)
         } catch {
             let msg = plugin.describe(error, hook: hook.name)

@@ -58,8 +58,7 @@ struct PluginSetTests {
 
     /// In a KubeSchedulerConfiguration each plugin of the set joins under its own name.
     @Test func eachPluginOfASetJoinsAProfileByName() throws {
-        let set = try LoadedPlugin.loadAll(path: "\(repoRoot)/plugins/schedulers/default.lua", limits: PluginLimits())
-            .map(LuaSchedulerPlugin.init)
+        let set = try DefaultLuaTests.defaultLua()
         let config = try SchedulerConfiguration.parse("""
         apiVersion: kubescheduler.config.k8s.io/v1
         kind: KubeSchedulerConfiguration

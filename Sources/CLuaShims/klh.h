@@ -21,8 +21,19 @@
 /* Bytes a plugin allocates per instruction charged to its budget (state.c). */
 #define KLH_BYTES_PER_INSTRUCTION 16
 
+/* The state's own heap for blocks of up to KLH_SLAB_MAX bytes (slab.c). */
+#define KLH_SLAB_CLASSES 13
+#define KLH_SLAB_MAX 512
+typedef struct klh_slab {
+    void *free_list[KLH_SLAB_CLASSES];
+    char *bump; /* the unused rest of the newest chunk */
+    char *end;
+    void *chunks;
+} klh_slab;
+
 typedef struct klh_ctx {
     /* memory */
+    klh_slab slab;
     size_t mem_used;
     size_t mem_limit;
     int enforce;      /* > 0 while plugin code runs: refuse growth past mem_limit */
@@ -111,6 +122,11 @@ void klh_open_patterns(lua_State *L, int tidx);
 int klh_is_view(lua_State *L, int idx);
 const char *klh_view_name(lua_State *L, int idx);
 
+
+/* lua_Alloc's work on the state's heap (no cap, no accounting), and freeing its chunks
+ * once the state is closed. */
+void *klh_slab_realloc(klh_slab *s, void *ptr, size_t osize, size_t nsize);
+void klh_slab_release(klh_slab *s);
 
 /* Internals shared by the call paths (call.c, budget.c, straight.c, each.c). */
 int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh);

@@ -10,13 +10,13 @@ long klh_live_refs_add(long delta) {
     return atomic_fetch_add(&klh_live_refs, delta) + delta;
 }
 
-/* lua_Alloc with a hard cap. When ptr == NULL, osize is a type tag, not a size. Shrinking
+/* lua_Alloc with a hard cap, on the state's own heap (slab.c). When ptr == NULL, osize is a type tag, not a size. Shrinking
  * never fails (Lua assumes it); growth past the cap fails only while plugin code runs. */
 static void *klh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     klh_ctx *c = (klh_ctx *)ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        klh_slab_realloc(&c->slab, ptr, osize, 0);
         c->mem_used -= old;
         return NULL;
     }
@@ -28,7 +28,7 @@ static void *klh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         if (c->running != NULL) (void)klh_record_position(c, c->running, 0, KLH_LOCATE_LEVELS);
         return NULL;
     }
-    void *p = realloc(ptr, nsize);
+    void *p = klh_slab_realloc(&c->slab, ptr, old, nsize);
     if (p == NULL) {
         if (nsize <= old) return ptr; /* keep the old block: shrinking must not fail */
         return NULL;
@@ -69,6 +69,7 @@ lua_State *klh_state_open(size_t memory_limit, int64_t instruction_budget, int64
     c->pattern_subject_limit = 64 << 10;
     lua_State *L = lua_newstate(klh_alloc, c);
     if (L == NULL) {
+        klh_slab_release(&c->slab);
         free(c);
         return NULL;
     }
@@ -82,6 +83,7 @@ lua_State *klh_state_open(size_t memory_limit, int64_t instruction_budget, int64
     lua_pushinteger(L, (lua_Integer)seed);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
         lua_close(L);
+        klh_slab_release(&c->slab);
         free(c);
         return NULL;
     }
@@ -95,6 +97,7 @@ void klh_state_close(lua_State *L) {
     c->enforce = 0;
     lua_gc(L, LUA_GCCOLLECT, 0);
     lua_close(L);
+    klh_slab_release(&c->slab);
     free(c);
 }
 

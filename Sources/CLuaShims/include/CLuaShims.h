@@ -71,7 +71,7 @@ int64_t klh_straight_cost(struct lua_State *L, int idx);
  * it calls nothing, charging `cost` instructions up front. See straight.c. */
 int klh_pcall_straight(struct lua_State *L, int nargs, int64_t cost);
 /* The results of one call of klh_pcall_each: the Lua types of the first two results
- * (LUA_TNONE when missing, KLH_EACH_FLOAT for a float), their value when nil, a boolean or
+ * (LUA_TNIL when missing, KLH_EACH_FLOAT for a float), their value when nil, a boolean or
  * a number (other values are left in the extras table at 2k+1 and 2k+2), and the
  * instructions the call spent. */
 #define KLH_EACH_FLOAT 100

@@ -35,7 +35,7 @@ static void klh_each_record(lua_State *L, int idx, int extras, int slot, int *ty
     }
 }
 
-int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, int from, int count,
+int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, int base_index, int from, int count,
                    int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    klh_each_result *out, int *status) {
     klh_ctx *ctx = klh_ctx_of(L);
@@ -54,15 +54,15 @@ int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, i
         if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
         int st = klh_pcall_with(L, 3, 2, msgh);
         if (straight) st = klh_straight_finish(L, st, msgh + 1);
-        klh_each_result *r = &out[k];
+        klh_each_result *r = &out[k - base_index];
         r->instructions = ctx->spent;
         r->nanoseconds = timed ? klh_budget_clock_ns() - started : 0;
         if (st != LUA_OK) {
             *status = st;
             return k; /* the error object is on top */
         }
-        klh_each_record(L, msgh + 2, extras, 2 * k + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
-        klh_each_record(L, msgh + 3, extras, 2 * k + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
+        klh_each_record(L, msgh + 2, extras, 2 * (k - base_index) + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
+        klh_each_record(L, msgh + 3, extras, 2 * (k - base_index) + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
         lua_settop(L, msgh);
     }
     lua_settop(L, msgh - 1);

@@ -99,51 +99,72 @@ extension LuaState {
     /// the calls.
     public func callEach(_ function: LuaRef, _ a: LuaRef, _ items: [LuaRef], _ c: LuaRef,
                          straightCost: Int64? = nil) throws(LuaError) -> [EachCall] {
-        guard !items.isEmpty else { return [] }
-        let calls = try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
+        var calls: [EachCall] = []
+        calls.reserveCapacity(items.count)
+        try callEach(function, a, items, c, straightCost: straightCost) { _, call in calls.append(call) }
+        return calls
+    }
+
+    /// ``callEach(_:_:_:_:straightCost:)`` handing each call to `each` (its index and
+    /// outcome) as soon as its block of calls is done, so that a long list never makes a
+    /// large array of results: the calls run in blocks of a few hundred, their raw results
+    /// in a small buffer that stays in the cache. `each` must not call into this state.
+    public func callEach(_ function: LuaRef, _ a: LuaRef, _ items: [LuaRef], _ c: LuaRef,
+                         straightCost: Int64? = nil, _ each: (Int, EachCall) -> Void) throws(LuaError) {
+        guard !items.isEmpty else { return }
+        var cost = LuaCallCost()
+        try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
             guard function.core === core, a.core === core, c.core === core, items.allSatisfy({ $0.core === core }) else {
                 throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
             }
             guard lua_checkstack(L, 12) != 0 else { throw StateCore.stackError }
             let slots = items.map { Int32($0.slot) }
-            var raw = [klh_each_result](repeating: klh_each_result(), count: items.count)
-            var calls = [EachCall](repeating: EachCall(), count: items.count)
-            klh_new_table(L, 0, 0)
+            let block = 256
+            var raw = [klh_each_result](repeating: klh_each_result(), count: min(block, items.count))
+            klh_new_table(L, Int32(2 * raw.count), 0)
             let extras = lua_gettop(L)
             let budget = Int64(max(1, core.limits.instructionsPerCall))
-            var from: Int32 = 0
-            let count = Int32(items.count)
-            var failed: [(index: Int, error: LuaError)] = []
-            while from < count {
-                var status: Int32 = LUA_OK
-                let stopped = slots.withUnsafeBufferPointer { s in
-                    raw.withUnsafeMutableBufferPointer { r in
-                        klh_pcall_each(L, function.slot, a.slot, c.slot, s.baseAddress, from, count, straightCost ?? 0,
-                                       budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0, extras, r.baseAddress, &status)
+            var first = 0
+            while first < items.count {
+                let end = min(first + block, items.count)
+                var from = Int32(first)
+                while from < Int32(end) {
+                    var status: Int32 = LUA_OK
+                    let stopped = slots.withUnsafeBufferPointer { s in
+                        raw.withUnsafeMutableBufferPointer { r in
+                            klh_pcall_each(L, function.slot, a.slot, c.slot, s.baseAddress, Int32(first), from, Int32(end),
+                                           straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
+                                           extras, r.baseAddress, &status)
+                        }
                     }
+                    // Calls before the one that stopped (or all of the block) are done.
+                    for k in Int(from)..<Int(stopped) {
+                        let r = raw[k - first]
+                        var call = EachCall()
+                        call.instructions = Int(r.instructions)
+                        call.nanoseconds = Int(r.nanoseconds)
+                        call.first = try eachValue(L, r.type1, r.bool1, r.int1, r.num1, extras, Int64(2 * (k - first) + 1))
+                        call.second = try eachValue(L, r.type2, r.bool2, r.int2, r.num2, extras, Int64(2 * (k - first) + 2))
+                        cost.instructions += call.instructions
+                        cost.nanoseconds += call.nanoseconds
+                        each(k, call)
+                    }
+                    guard stopped < Int32(end) else { break }
+                    let r = raw[Int(stopped) - first]
+                    var failed = EachCall()
+                    failed.error = core.error(on: L, status: status, loadedChunk: nil)
+                    failed.instructions = Int(r.instructions)
+                    failed.nanoseconds = Int(r.nanoseconds)
+                    lua_settop(L, extras)
+                    cost.instructions += failed.instructions
+                    cost.nanoseconds += failed.nanoseconds
+                    each(Int(stopped), failed)
+                    from = stopped + 1
                 }
-                guard stopped < count else { break }
-                failed.append((Int(stopped), core.error(on: L, status: status, loadedChunk: nil)))
-                lua_settop(L, extras)
-                from = stopped + 1
+                first = end
             }
-            var next = 0
-            for k in 0..<items.count {
-                calls[k].instructions = Int(raw[k].instructions)
-                calls[k].nanoseconds = Int(raw[k].nanoseconds)
-                if next < failed.count && failed[next].index == k {
-                    calls[k].error = failed[next].error
-                    next += 1
-                    continue
-                }
-                calls[k].first = try eachValue(L, raw[k].type1, raw[k].bool1, raw[k].int1, raw[k].num1, extras, Int64(2 * k + 1))
-                calls[k].second = try eachValue(L, raw[k].type2, raw[k].bool2, raw[k].int2, raw[k].num2, extras, Int64(2 * k + 2))
-            }
-            return calls
         }
-        core.lastCost = LuaCallCost(instructions: calls.reduce(0) { $0 + $1.instructions },
-                                    nanoseconds: calls.reduce(0) { $0 + $1.nanoseconds })
-        return calls
+        core.lastCost = cost
     }
 
     private func eachValue(_ L: OpaquePointer, _ type: Int32, _ b: Int32, _ i: Int64, _ d: Double,

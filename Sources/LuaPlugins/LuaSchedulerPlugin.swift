@@ -341,7 +341,10 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
     /// does. Once the plugin is switched off, the rest fail with the reason.
     private func runOnNodes<V>(_ hook: NodeHook, _ function: LuaRef, _ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo],
                                _ indices: [Int], failed: (String) -> V, verdict: ((LuaValue, LuaValue)) -> V) -> [V] {
-        let calls: [LuaState.EachCall]
+        var out: [V] = []
+        out.reserveCapacity(indices.count)
+        var spent = HookCost()
+        defer { add(spent, to: hook.name) }
         do {
             let (st, p) = try cycleRefs(state, pod)
             var views: [LuaRef] = []
@@ -359,29 +362,28 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
                     views.append(ref)
                 }
             }
-            calls = try plugin.state.callEach(function, p, views, st, straightCost: hook.straightCost)
+            try plugin.state.callEach(function, p, views, st, straightCost: hook.straightCost) { _, c in
+                if let off = switchedOff { out.append(failed(off)); return }
+                spent.calls += 1
+                spent.instructions += c.instructions
+                spent.nanoseconds += c.nanoseconds
+                charge(c.instructions)
+                if let e = c.error {
+                    let msg = plugin.describe(e, hook: hook.name)
+                    keepTraceback(msg, e)
+                    fail(msg)
+                    out.append(failed(msg))
+                } else {
+                    out.append(verdict((c.first, c.second)))
+                }
+            }
         } catch {
+            // Nothing ran for the nodes without a verdict yet (views, or the crossing, failed).
             let msg = plugin.describe(error, hook: hook.name)
             keepTraceback(msg, error)
-            return indices.map { _ in fail(msg); return failed(msg) }
-        }
-        var out: [V] = []
-        out.reserveCapacity(calls.count)
-        var spent = HookCost()
-        defer { add(spent, to: hook.name) }
-        for c in calls {
-            if let off = switchedOff { out.append(failed(off)); continue }
-            spent.calls += 1
-            spent.instructions += c.instructions
-            spent.nanoseconds += c.nanoseconds
-            charge(c.instructions)
-            if let e = c.error {
-                let msg = plugin.describe(e, hook: hook.name)
-                keepTraceback(msg, e)
+            while out.count < indices.count {
                 fail(msg)
                 out.append(failed(msg))
-            } else {
-                out.append(verdict((c.first, c.second)))
             }
         }
         return out

@@ -59,5 +59,34 @@ extension LuaHostSuite {
             #expect(calls.map(\.first) == [.boolean(false), .boolean(false), .boolean(true)])
             #expect(calls.allSatisfy { $0.instructions == Int(cost) })
         }
+    
+        /// Calls run in blocks of 256: results and errors line up with their items across
+        /// the blocks' edges, and strings come back from every block.
+        @Test func longListsKeepEveryResultInPlace() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, """
+            return function(a, item, c)
+              local k = item.k
+              if k == 256 or k == 257 or k == 600 then error('bad ' .. k) end
+              if k % 3 == 0 then return false, 'r' .. k end
+              return k
+            end
+            """)
+            let none = try state.reference(.map([:]))
+            let items = try (1...600).map { try state.reference(.map(["k": .integer(Int64($0))])) }
+            var seen: [Int] = []
+            try state.callEach(f, none, items, none) { k, call in
+                seen.append(k)
+                let n = k + 1
+                if n == 256 || n == 257 || n == 600 {
+                    #expect(call.error?.message.hasSuffix("bad \(n)") == true, "\(n)")
+                } else if n % 3 == 0 {
+                    #expect(call.first == .boolean(false) && call.second == .string("r\(n)"), "\(n)")
+                } else {
+                    #expect(call.first == .integer(Int64(n)) && call.error == nil, "\(n)")
+                }
+            }
+            #expect(seen == Array(0..<600))
+        }
     }
 }

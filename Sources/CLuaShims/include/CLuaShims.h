@@ -72,7 +72,7 @@ int64_t klh_straight_cost(struct lua_State *L, int idx);
 int klh_pcall_straight(struct lua_State *L, int nargs, int64_t cost);
 /* The results of one call of klh_pcall_each: the Lua types of the first two results
  * (LUA_TNIL when missing, KLH_EACH_FLOAT for a float), their value when nil, a boolean or
- * a number (other values are left in the extras table at 2k+1 and 2k+2), and the
+ * a number (other values are left in the extras table), and the
  * instructions the call spent. */
 #define KLH_EACH_FLOAT 100
 typedef struct klh_each_result {
@@ -85,10 +85,11 @@ typedef struct klh_each_result {
 } klh_each_result;
 /* Calls the registry function `function`(a, items[k], c) for k = from..count-1, each under
  * its own budget of `budget` instructions and `wall_ns` (klh_budget_begin), straight when
- * `straight_cost` > 0, its wall time measured when `timed`. Returns the index it stopped
- * at: `count`, or the call that failed, whose error object is then on top of the stack and
- * whose status is in *status. */
-int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, int from, int count,
+ * `straight_cost` > 0, its wall time measured when `timed`. The results of call k go to
+ * out[k - base_index] (and the extras table at 2(k - base_index)+1 and +2). Returns the
+ * index it stopped at: `count`, or the call that failed, whose error object is then on top
+ * of the stack and whose status is in *status. */
+int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, int base_index, int from, int count,
                    int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    klh_each_result *out, int *status);
 /* Resumes co (function/args already pushed on co) under the cap. */

@@ -211,6 +211,9 @@ public final class Framework {
         }
     }
 
+    /// The most nodes a cycle filters in one chunk.
+    static let maxChunk = 256
+
     /// kube-scheduler's numFeasibleNodesToFind: how many feasible nodes a cycle looks for
     /// before it stops filtering. Under 100 nodes, all of them; otherwise the configured
     /// percentage, or the adaptive 50% - nodes/125 (at least 5%), and at least 100 nodes.
@@ -273,16 +276,17 @@ public final class Framework {
         feasible.reserveCapacity(min(want, nodes.count))
         let start = nodes.isEmpty ? 0 : nextStartNodeIndex % nodes.count
         var processed = 0
-        // Nodes are filtered in chunks of as many nodes as feasible ones are still wanted, so
-        // the search examines exactly the nodes a node-by-node search would (a chunk cannot
-        // hold more feasible nodes than are wanted). Within a chunk each filter runs over
-        // the nodes the filters before it kept, a batch filter in one call.
+        // Nodes are filtered in chunks of as many nodes as feasible ones are still wanted (at
+        // most `maxChunk`, so a chunk's lists stay small enough for the cache), so the search
+        // examines exactly the nodes a node-by-node search would: a chunk cannot hold more
+        // feasible nodes than are wanted. Within a chunk each filter runs over the nodes the
+        // filters before it kept, a batch filter in one call.
         let batch = filters.map { $0 as? any BatchFilterPlugin }
         var chunk: [Int] = []
         var failure: [Status?] = []
         var alive: [Int] = []
         while processed < nodes.count && feasible.count < want {
-            let size = min(want - feasible.count, nodes.count - processed)
+            let size = min(want - feasible.count, nodes.count - processed, Self.maxChunk)
             chunk.removeAll(keepingCapacity: true)
             for k in 0..<size {
                 var i = start + processed + k
@@ -354,8 +358,14 @@ public final class Framework {
         var list: [(node: String, score: Int64)] = []
         for (plugin, weight) in scores {
             if let b = plugin as? any BatchScorePlugin {
-                let out = b.score(state, pod, nodes, at: feasible)
-                for j in feasible.indices { raw[j] = j < out.count && out[j].1.isSuccess ? out[j].0 : 0 }
+                // In slices of `maxChunk` nodes, as the filters run.
+                var j0 = 0
+                while j0 < feasible.count {
+                    let j1 = min(j0 + Self.maxChunk, feasible.count)
+                    let out = b.score(state, pod, nodes, at: Array(feasible[j0..<j1]))
+                    for j in j0..<j1 { raw[j] = j - j0 < out.count && out[j - j0].1.isSuccess ? out[j - j0].0 : 0 }
+                    j0 = j1
+                }
             } else {
                 for j in feasible.indices {
                     let (s, st) = plugin.score(state, pod, nodes[feasible[j]])

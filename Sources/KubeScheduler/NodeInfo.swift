@@ -110,6 +110,15 @@ public enum PodRequests {
 /// so caches built from a node (the Lua views) know when to rebuild.
 public struct NodeInfo: Sendable {
     final class Storage: @unchecked Sendable {
+        // What the filters read for every node comes first, together (a class keeps its
+        // fields in this order): a scan of thousands of nodes then touches one or two cache
+        // lines of each, not the whole Node.
+        var generation: UInt64
+        var unschedulable = false
+        var taints: [Taint] = []
+        var podCount = 0
+        var allowedPodNumber: Int64
+        var free = Resources()
         var node: Node
         var pods: [Pod]
         /// Pods with pod affinity or anti-affinity, and those with required anti-affinity
@@ -119,12 +128,11 @@ public struct NodeInfo: Sendable {
         var requested = Resources()
         var nonZeroRequested = Resources()
         var allocatable: Resources
-        var allowedPodNumber: Int64
-        var free = Resources()
-        var generation: UInt64
 
         init(node: Node) {
             self.node = node
+            unschedulable = node.spec.unschedulable
+            taints = node.spec.taints
             allocatable = Resources(node.status.allocatable)
             allowedPodNumber = node.status.allocatable["pods"]?.value ?? 110
             pods = []
@@ -132,7 +140,8 @@ public struct NodeInfo: Sendable {
         }
 
         init(copying o: Storage) {
-            node = o.node; pods = o.pods; podsWithAffinity = o.podsWithAffinity
+            node = o.node; unschedulable = o.unschedulable; taints = o.taints; podCount = o.podCount
+            pods = o.pods; podsWithAffinity = o.podsWithAffinity
             podsWithRequiredAntiAffinity = o.podsWithRequiredAntiAffinity; requested = o.requested; nonZeroRequested = o.nonZeroRequested
             allocatable = o.allocatable; allowedPodNumber = o.allowedPodNumber; free = o.free; generation = o.generation
         }
@@ -166,6 +175,12 @@ public struct NodeInfo: Sendable {
         set { setNode(newValue) }
     }
     public var pods: [Pod] { _read { yield s.pods } }
+    /// `pods.count`, kept beside the other fields the filters read.
+    public var podCount: Int { s.podCount }
+    /// `node.spec.unschedulable` (cordoned).
+    public var unschedulable: Bool { s.unschedulable }
+    /// `node.spec.taints`.
+    public var taints: [Taint] { _read { yield s.taints } }
     /// The pods with pod affinity or anti-affinity terms.
     public var podsWithAffinity: [Pod] { _read { yield s.podsWithAffinity } }
     /// The pods with required anti-affinity terms.
@@ -195,6 +210,8 @@ public struct NodeInfo: Sendable {
     public mutating func setNode(_ n: Node) {
         let st = unique()
         st.node = n
+        st.unschedulable = n.spec.unschedulable
+        st.taints = n.spec.taints
         st.allocatable = Resources(n.status.allocatable)
         st.allowedPodNumber = n.status.allocatable["pods"]?.value ?? 110
         st.changed()
@@ -204,6 +221,7 @@ public struct NodeInfo: Sendable {
     public mutating func add(_ pod: Pod) {
         let st = unique()
         st.pods.append(pod)
+        st.podCount = st.pods.count
         if PodAffinityTerms.hasPodAffinity(pod) { st.podsWithAffinity.append(pod) }
         if pod.spec.affinity?.podAntiAffinity?.required.isEmpty == false { st.podsWithRequiredAntiAffinity.append(pod) }
         st.requested.add(PodRequests.of(pod))
@@ -219,6 +237,7 @@ public struct NodeInfo: Sendable {
         }
         let st = unique()
         let p = st.pods.remove(at: i)
+        st.podCount = st.pods.count
         func same(_ q: Pod) -> Bool { q.metadata.namespace == namespace && q.metadata.name == name }
         st.podsWithAffinity.removeAll(where: same)
         st.podsWithRequiredAntiAffinity.removeAll(where: same)

@@ -74,7 +74,7 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         // The common case first: room for the pod's cpu, memory and pod slot, no other resources.
         let p = cpuMemory(state, pod)
-        if p.plain && Int64(node.pods.count) < node.allowedPodNumber
+        if p.plain && Int64(node.podCount) < node.allowedPodNumber
             && (p.cpu <= 0 || p.cpu <= node.free.milliCPU) && (p.memory <= 0 || p.memory <= node.free.memory) {
             return .success
         }
@@ -154,7 +154,7 @@ public final class NodeUnschedulable: FilterPlugin {
     public let name = "NodeUnschedulable"
     public init() {}
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
-        guard node.node.spec.unschedulable else { return .success }
+        guard node.unschedulable else { return .success }
         let taint = Taint(key: "node.kubernetes.io/unschedulable", effect: .noSchedule)
         if pod.spec.tolerations.contains(where: { $0.tolerates(taint) }) { return .success }
         return Status(.unschedulableAndUnresolvable, ["node(s) were unschedulable"], plugin: name)

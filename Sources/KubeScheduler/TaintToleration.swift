@@ -22,7 +22,7 @@ public final class TaintToleration: FilterPlugin, ScorePlugin {
     // MARK: - Filter
 
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
-        for taint in node.node.spec.taints where taint.effect == .noSchedule || taint.effect == .noExecute {
+        for taint in node.taints where taint.effect == .noSchedule || taint.effect == .noExecute {
             if !pod.spec.tolerations.contains(where: { $0.tolerates(taint) }) {
                 return Status(.unschedulableAndUnresolvable, [Self.errReasonNotMatch], plugin: name)
             }
@@ -41,10 +41,10 @@ public final class TaintToleration: FilterPlugin, ScorePlugin {
 
     /// The raw score: how many PreferNoSchedule taints of the node the pod does not tolerate.
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
-        if node.node.spec.taints.isEmpty { return (0, .success) }
+        if node.taints.isEmpty { return (0, .success) }
         let tolerations = preferNoScheduleTolerations(state, pod)
         var intolerable: Int64 = 0
-        for taint in node.node.spec.taints where taint.effect == .preferNoSchedule {
+        for taint in node.taints where taint.effect == .preferNoSchedule {
             if !tolerations.contains(where: { $0.tolerates(taint) }) { intolerable += 1 }
         }
         return (intolerable, .success)

@@ -213,12 +213,20 @@ void klh_view_add_lazy(lua_State *L, int idx, const char *key, size_t len) {
             if (c > 0 || (c == 0 && kl > len)) { pos = i; break; }
         }
         if (pos > 0) {
-            for (lua_Integer i = n; i >= pos; i--) {
+            /* A new list (views of the same shape share theirs): the old keys with `key`
+             * at its place in the order. */
+            lua_createtable(L, (int)(n + 1), 0);
+            int fresh = lua_gettop(L);
+            for (lua_Integer i = 1; i <= n; i++) {
                 lua_rawgeti(L, keys, i);
-                lua_rawseti(L, keys, i + 1);
+                lua_rawseti(L, fresh, i < pos ? i : i + 1);
             }
             lua_pushlstring(L, key, len);
-            lua_rawseti(L, keys, pos);
+            lua_rawseti(L, fresh, pos);
+            if (lua_getmetatable(L, idx)) {
+                lua_pushvalue(L, fresh);
+                lua_rawsetp(L, -2, &klh_view_keys_key);
+            }
         }
     }
     lua_settop(L, mt - 1);

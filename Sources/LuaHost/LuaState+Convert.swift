@@ -198,10 +198,22 @@ extension StateCore {
                 withBytes(key) { ptr, count in klh_rawset_string(L, -2, ptr, count) }
             }
             if let view {
-                klh_new_table(L, Int32(clamping: sorted.count), 0)
-                for (i, entry) in sorted.enumerated() {
-                    pushString(entry.key, on: L)
-                    lua_rawseti(L, -2, Int64(i + 1))
+                // The sorted key list `pairs` walks; views of the same shape (every node's
+                // `free`, say) share one, so thousands of views do not carry thousands of
+                // copies between their tables.
+                let signature = sorted.map(\.key).joined(separator: "\u{1}")
+                if let shared = sharedKeyLists[signature] {
+                    klh_push_ref(L, shared)
+                } else {
+                    klh_new_table(L, Int32(clamping: sorted.count), 0)
+                    for (i, entry) in sorted.enumerated() {
+                        pushString(entry.key, on: L)
+                        lua_rawseti(L, -2, Int64(i + 1))
+                    }
+                    if sharedKeyLists.count < Self.maxSharedKeyLists {
+                        lua_pushvalue(L, -1)
+                        sharedKeyLists[signature] = klh_ref(L)
+                    }
                 }
                 withBytes(view) { ptr, count in klh_make_view(L, ptr, count, 1) }
             }

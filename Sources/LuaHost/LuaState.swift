@@ -21,6 +21,10 @@ final class StateCore {
     /// What the most recent load/call/resume cost.
     var lastCost = LuaCallCost()
     var measuresTime = true
+    /// Key lists shared by views of the same shape (registry slots, by the keys joined);
+    /// they live as long as the state. Capped: views of rare shapes get their own.
+    var sharedKeyLists: [String: Int32] = [:]
+    static let maxSharedKeyLists = 1024
 
     static let maxPrintedLines = 1000
     static let maxPrintedLineBytes = 1024

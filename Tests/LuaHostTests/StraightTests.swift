@@ -128,6 +128,18 @@ extension LuaHostSuite {
             #expect(asked == 1)
             let write = try luaFunction(state, "return function(node) node.pods = 1 end")
             #expect(throws: LuaError.self) { _ = try state.call(write, node, nil, t) }
+            // Views of the same shape share their key list; the lazy field went to this
+            // view's own copy, so another node of that shape does not list it.
+            let other = try state.reference(.view("node", .map(["name": .string("n2"), "zone": .string("b")])))
+            let list = try luaFunction(state, """
+                return function(node)
+                  local keys = {}
+                  for k, v in pairs(node) do keys[#keys + 1] = k .. "=" .. tostring(v) end
+                  return table.concat(keys, " ")
+                end
+                """)
+            #expect(try state.call(list, [.function(other)]).first == .string("name=n2 zone=b"))
+            #expect(try state.call(read, node, nil, t).1 == .string("name pods zone"))
         }
     }
 }

@@ -157,6 +157,27 @@ spec: { containers: [ { name: c, image: nginx, resources: { requests: { cpu: 500
         expectCleanFailure(try kubelab(["run", "plugins/scenarios/node-crash.lua", "--set", "warp_speed=9"]), code: 2, contains: "unknown setting 'warp_speed'")
     }
 
+    /// A file with a set of plugins: `check` reports each, `schedule` uses them all, and a
+    /// command that wants one plugin says so (exit 2).
+    @Test func aSetOfPluginsWorksWhereSchedulerPluginsGo() throws {
+        let check = try kubelab(["check", "plugins/schedulers/default.lua"])
+        #expect(check.code == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("plugin   lua-least-allocated") && check.stdout.contains("plugin   lua-balanced-allocation"))
+        let dir = try tempDir(["nodes.yaml": """
+            apiVersion: v1
+            kind: Node
+            metadata: { name: node-a }
+            status: { capacity: { cpu: "4", memory: 16Gi } }
+            """])
+        let pods = "../shared/corpus/k8s-website-examples/controllers__nginx-deployment.yaml"
+        let lua = try kubelab(["schedule", "--nodes", "\(dir)/nodes.yaml", "--pods", pods, "--plugin", "plugins/schedulers/default.lua"])
+        #expect(lua.code == 0, "\(lua.stderr)")
+        #expect(lua.stdout.hasPrefix("scheduler: lua-least-allocated+lua-balanced-allocation"))
+        let wrong = try kubelab(["run", "plugins/scenarios/node-crash.lua", "--controller", "plugins/schedulers/default.lua"])
+        #expect(wrong.code == 2)
+        #expect(wrong.stderr.contains("plugins/schedulers/default.lua: returns a set of 2 scheduler plugins; give it with --plugin or --scheduler"), "\(wrong.stderr)")
+    }
+
     @Test func runWritesJsonAndEventsAndTwoProcessesAgree() throws {
         let dir = try tempDir([:])
         for i in 1...2 {

@@ -20,6 +20,23 @@ public final class Framework {
         cachedPreScores = c
         return c
     }
+    /// What each plugin object can do beyond its protocol, found once per object (a cast
+    /// per plugin per cycle costs more than the cycle's quick checks).
+    private struct Capabilities {
+        var batchFilter: (any BatchFilterPlugin)?
+        var quickFilter: (any QuickFilterPlugin)?
+        var batchScore: (any BatchScorePlugin)?
+        var quickScore: (any QuickScorePlugin)?
+    }
+    private var capabilities: [ObjectIdentifier: Capabilities] = [:]
+    private func capabilities(of plugin: any Plugin) -> Capabilities {
+        let id = ObjectIdentifier(plugin)
+        if let c = capabilities[id] { return c }
+        let c = Capabilities(batchFilter: plugin as? any BatchFilterPlugin, quickFilter: plugin as? any QuickFilterPlugin,
+                             batchScore: plugin as? any BatchScorePlugin, quickScore: plugin as? any QuickScorePlugin)
+        capabilities[id] = c
+        return c
+    }
     public var preBinds: [any PreBindPlugin] = []
     /// The Bind plugins, in order; DefaultBinder by default.
     public var binds: [any BindPlugin] = [DefaultBinder()]
@@ -36,6 +53,9 @@ public final class Framework {
     public private(set) var nextStartNodeIndex = 0
     /// Record every filter's verdict per node (for `--explain`).
     public var explain = false
+    /// Use the built-ins' quick checks (`QuickFilter`, `QuickScore`) outside `--explain`.
+    /// They change only the speed of a cycle; tests switch them off to compare.
+    public var quickChecks = true
     /// PreFilter plugins, when a configuration lists them; nil means every filter that
     /// implements PreFilter.
     public var preFilters: [any PreFilterPlugin]?
@@ -281,7 +301,28 @@ public final class Framework {
         // examines exactly the nodes a node-by-node search would: a chunk cannot hold more
         // feasible nodes than are wanted. Within a chunk each filter runs over the nodes the
         // filters before it kept, a batch filter in one call.
-        let batch = filters.map { $0 as? any BatchFilterPlugin }
+        let caps = filters.map { capabilities(of: $0) }
+        let quick: [QuickFilter?] = filters.indices.map { j in
+            explain || !quickChecks || filterSkipped[j] ? nil : caps[j].quickFilter?.quickFilter(state, pod)
+        }
+        if allowed == nil && !explain && quickChecks && filters.indices.allSatisfy({ filterSkipped[$0] || quick[$0] != nil }) {
+            // Every filter has a quick check: node by node, each node that passes them all is
+            // feasible at once; the filters judge the others in order, as they would.
+            let all = QuickFilterSet(quick.compactMap { $0 })
+            var i = start
+            while processed < nodes.count && feasible.count < want {
+                if nodes[i].passes(all) {
+                    feasible.append(i)
+                } else if let f = firstFailure(state, pod, nodes[i], filters, quick, filterSkipped) {
+                    result.failures.append(NodeFailure(node: nodes[i].name, status: f))
+                } else {
+                    feasible.append(i)
+                }
+                processed += 1
+                i += 1
+                if i == nodes.count { i = 0 }
+            }
+        }
         var chunk: [Int] = []
         var failure: [Status?] = []
         var alive: [Int] = []
@@ -310,7 +351,18 @@ public final class Framework {
                     continue
                 }
                 var kept = 0
-                if let b = batch[j], alive.count > 1 {
+                if let q = quick[j] {
+                    // Nodes the quick check passes are kept without a call; `filter` judges the others.
+                    if q == .all {
+                        kept = alive.count
+                    } else {
+                        for k in alive where nodes[chunk[k]].passes(q)
+                            || verdict(f.filter(state, pod, nodes[chunk[k]]), of: f, for: chunk[k], &result, &failure[k]) {
+                            alive[kept] = k
+                            kept += 1
+                        }
+                    }
+                } else if let b = caps[j].batchFilter, alive.count > 1 {
                     let verdicts = b.filter(state, pod, nodes, at: alive.map { chunk[$0] })
                     let missing = Status(.error, ["the plugin gave no verdict on this node"], plugin: f.name)
                     for (n, k) in alive.enumerated()
@@ -344,7 +396,7 @@ public final class Framework {
             return permit(state, pod, chosen: nodes[feasible[0]].name, result)
         }
         // PreScore over the feasible nodes: a Skip leaves the plugin out of this cycle.
-        let feasibleInfos = feasible.map { nodes[$0] }
+        let feasibleInfos = FeasibleNodes(nodes, positions: feasible)
         let preScores = self.preScores ?? (usingFallback ? scores.compactMap { $0.plugin as? any PreScorePlugin } : scorePreScores)
         var skippedScores: Set<ObjectIdentifier> = []
         // A PreScore that fails leaves its plugin out too: it would score 0 on every node.
@@ -356,8 +408,17 @@ public final class Framework {
         var raw = [Int64](repeating: 0, count: feasible.count)
         // The (node, score) list NormalizeScore takes, built only for plugins that have one.
         var list: [(node: String, score: Int64)] = []
+        var normalized: [Int64] = []
         for (plugin, weight) in scores {
-            if let b = plugin as? any BatchScorePlugin {
+            let cap = capabilities(of: plugin)
+            let quickPlugin = explain || !quickChecks ? nil : cap.quickScore
+            if let q = quickPlugin?.quickScore(state, pod) {
+                // Nodes the quick score applies to are scored inline; `score` scores the others.
+                for j in q.fill(&raw, nodes, feasible) {
+                    let (s, st) = plugin.score(state, pod, nodes[feasible[j]])
+                    raw[j] = st.isSuccess ? s : 0
+                }
+            } else if let b = cap.batchScore {
                 // In slices of `maxChunk` nodes, as the filters run.
                 var j0 = 0
                 while j0 < feasible.count {
@@ -372,7 +433,13 @@ public final class Framework {
                     raw[j] = st.isSuccess ? s : 0
                 }
             }
-            if plugin.normalizes {
+            if plugin.normalizes, let quickPlugin {
+                normalized.removeAll(keepingCapacity: true)
+                normalized.append(contentsOf: raw)
+                let ok = quickPlugin.normalizeScores(state, pod, &normalized)?.isSuccess
+                    ?? normalizeList(plugin, state, pod, feasible.map { nodes[$0].name }, &normalized)
+                if ok { Self.accumulate(&totals, normalized, weight) }
+            } else if plugin.normalizes {
                 list.removeAll(keepingCapacity: true)
                 for j in feasible.indices { list.append((nodes[feasible[j]].name, raw[j])) }
                 let ok = plugin.normalize(state, pod, &list).isSuccess
@@ -384,7 +451,7 @@ public final class Framework {
                     }
                 }
             } else {
-                for j in totals.indices { totals[j] += raw[j] * weight }
+                Self.accumulate(&totals, raw, weight)
                 if explain {
                     for (j, i) in feasible.enumerated() {
                         result.nodes[i].scores.append(PluginScore(plugin: plugin.name, raw: raw[j], normalized: raw[j], weight: weight))
@@ -406,6 +473,40 @@ public final class Framework {
         }
         result.total = bestScore
         return permit(state, pod, chosen: nodes[feasible[best]].name, result)
+    }
+
+    /// totals[j] += scores[j] * weight for every node.
+    private static func accumulate(_ totals: inout [Int64], _ scores: [Int64], _ weight: Int64) {
+        precondition(totals.count == scores.count)
+        totals.withUnsafeMutableBufferPointer { t in
+            scores.withUnsafeBufferPointer { s in
+                for j in 0..<t.count { t[j] += s[j] * weight }
+            }
+        }
+    }
+
+    /// The first failure of the filters on a node, in order, named after its plugin, or nil
+    /// when it passes them all: a node passes a filter's quick check, or else the filter.
+    private func firstFailure(_ state: CycleState, _ pod: Pod, _ node: NodeInfo, _ filters: [any FilterPlugin],
+                              _ quick: [QuickFilter?], _ skipped: [Bool]) -> Status? {
+        for (j, f) in filters.enumerated() where !skipped[j] {
+            if let q = quick[j], node.passes(q) { continue }
+            var st = f.filter(state, pod, node)
+            if st.isSuccess { continue }
+            if st.plugin.isEmpty { st.plugin = f.name }
+            return st
+        }
+        return nil
+    }
+
+    /// `plugin`'s NormalizeScore over `scores` of the nodes `names`, in place; whether it
+    /// succeeded.
+    private func normalizeList(_ plugin: any ScorePlugin, _ state: CycleState, _ pod: Pod, _ names: [String],
+                               _ scores: inout [Int64]) -> Bool {
+        var list = zip(names, scores).map { (node: $0, score: $1) }
+        let ok = plugin.normalize(state, pod, &list).isSuccess
+        for j in scores.indices { scores[j] = list[j].score }
+        return ok
     }
 
     /// Records filter `f`'s verdict `s` on node `i` (for `--explain`, and in `failure` when

@@ -95,3 +95,8 @@ public final class ImageLocality: ScorePlugin {
         }
     }
 }
+
+extension ImageLocality: QuickScorePlugin {
+    /// A node that lists no image scores 0.
+    public func quickScore(_ state: CycleState, _ pod: Pod) -> QuickScore? { .zeroIfNoImages }
+}

@@ -110,7 +110,10 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
         let nsLabels = namespaceLabels[pod.metadata.namespace]
         var s = PreFilterState(terms: terms, pod: pod)
         let hasIncoming = !terms.requiredAffinity.isEmpty || !terms.requiredAntiAffinity.isEmpty
-        for i in nodes.indices {
+        // Without terms of its own, only existing pods with required anti-affinity matter:
+        // when no node of the process holds a pod with affinity terms, none of these does.
+        let scan = hasIncoming || NodeInfo.anyHoldsAffinityPods
+        for i in scan ? nodes.indices : 0..<0 {
             // Without terms of its own, only existing pods with required anti-affinity matter
             // (checked in place: most nodes have none, and a copy of each costs).
             if !hasIncoming && nodes[i].podsWithRequiredAntiAffinity.isEmpty { continue }
@@ -224,7 +227,7 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
     /// - Returns: Skip when `ignorePreferredTermsOfExistingPods` is set and the pod has no
     ///   preferred terms, or when no term contributed to any domain; Error "failed to parse pod:
     ///   ..." when one of the pod's terms does not parse; otherwise Success.
-    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: FeasibleNodes) -> Status {
         let affinity = pod.spec.affinity
         let hasConstraints = affinity?.podAffinity?.preferred.isEmpty == false
             || affinity?.podAntiAffinity?.preferred.isEmpty == false
@@ -235,8 +238,9 @@ public final class InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlug
         for i in terms.preferredAntiAffinity.indices { terms.preferredAntiAffinity[i].term.mergeNamespaces(namespaceLabels) }
         let nsLabels = namespaceLabels[pod.metadata.namespace]
         var m: [String: [String: Int64]] = [:]
-        let all = state.allNodes.isEmpty ? nodes : state.allNodes
-        for i in all.indices {
+        let all = state.allNodes.isEmpty ? Array(nodes) : state.allNodes
+        let scan = hasConstraints || NodeInfo.anyHoldsAffinityPods
+        for i in scan ? all.indices : 0..<0 {
             if !hasConstraints && all[i].podsWithAffinity.isEmpty { continue }
             let info = all[i]
             let node = info.node

@@ -165,7 +165,7 @@ public final class NodeAffinityFilter: FilterPlugin, ScorePlugin {
     /// - Returns: Skip when neither the pod nor the profile has preferred terms (Score then
     ///   adds nothing for this pod); Error when one of the pod's preferred terms does not
     ///   parse; otherwise Success.
-    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: FeasibleNodes) -> Status {
         let preferred = podPreferred(state, pod)
         if let why = preferred?.parseError { return Status(.error, [why], plugin: name) }
         if preferred == nil && addedPreferred == nil { return Status(.skip, plugin: name) }

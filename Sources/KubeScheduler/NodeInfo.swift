@@ -110,29 +110,42 @@ public enum PodRequests {
 /// so caches built from a node (the Lua views) know when to rebuild.
 public struct NodeInfo: Sendable {
     final class Storage: @unchecked Sendable {
-        // What the filters read for every node comes first, together (a class keeps its
-        // fields in this order): a scan of thousands of nodes then touches one or two cache
-        // lines of each, not the whole Node.
+        // What the filters and the quick checks read for every node comes first, together
+        // (a class keeps its fields in this order): a scan of thousands of nodes then touches
+        // two or three cache lines of each, not the whole Node.
         var generation: UInt64
         var unschedulable = false
-        var taints: [Taint] = []
+        /// Whether the node lists any container image (ImageLocality scores 0 otherwise).
+        var hasImages = false
+        var hasTaints = false
         var podCount = 0
         var allowedPodNumber: Int64
+        /// cpu (millicores) and memory of `free`, `allocatable`, `requested` and
+        /// `nonZeroRequested` as plain numbers, for the quick checks (set by `changed`).
+        var freeCPU: Int64 = 0, freeMemory: Int64 = 0
+        var allocatableCPU: Int64 = 0, allocatableMemory: Int64 = 0
+        var requestedCPU: Int64 = 0, requestedMemory: Int64 = 0
+        var nonZeroCPU: Int64 = 0, nonZeroMemory: Int64 = 0
+        var taints: [Taint] = [] { didSet { hasTaints = !taints.isEmpty } }
         var free = Resources()
+        var allocatable: Resources
+        var requested = Resources()
+        var nonZeroRequested = Resources()
         var node: Node
         var pods: [Pod]
         /// Pods with pod affinity or anti-affinity, and those with required anti-affinity
-        /// (kube-scheduler's PodsWithAffinity and PodsWithRequiredAntiAffinity).
-        var podsWithAffinity: [Pod] = []
+        /// (kube-scheduler's PodsWithAffinity and PodsWithRequiredAntiAffinity). Change the
+        /// first only through `addAffinityPod` / `removeAffinityPods`, which keep the count of
+        /// nodes holding such pods.
+        private(set) var podsWithAffinity: [Pod] = []
         var podsWithRequiredAntiAffinity: [Pod] = []
-        var requested = Resources()
-        var nonZeroRequested = Resources()
-        var allocatable: Resources
 
         init(node: Node) {
             self.node = node
             unschedulable = node.spec.unschedulable
+            hasImages = !node.status.containerImages.isEmpty
             taints = node.spec.taints
+            hasTaints = !taints.isEmpty
             allocatable = Resources(node.status.allocatable)
             allowedPodNumber = node.status.allocatable["pods"]?.value ?? 110
             pods = []
@@ -140,20 +153,51 @@ public struct NodeInfo: Sendable {
         }
 
         init(copying o: Storage) {
-            node = o.node; unschedulable = o.unschedulable; taints = o.taints; podCount = o.podCount
+            node = o.node; unschedulable = o.unschedulable; hasImages = o.hasImages; taints = o.taints; podCount = o.podCount
             pods = o.pods; podsWithAffinity = o.podsWithAffinity
             podsWithRequiredAntiAffinity = o.podsWithRequiredAntiAffinity; requested = o.requested; nonZeroRequested = o.nonZeroRequested
             allocatable = o.allocatable; allowedPodNumber = o.allowedPodNumber; free = o.free; generation = o.generation
+            hasTaints = o.hasTaints; freeCPU = o.freeCPU; freeMemory = o.freeMemory
+            allocatableCPU = o.allocatableCPU; allocatableMemory = o.allocatableMemory
+            requestedCPU = o.requestedCPU; requestedMemory = o.requestedMemory; nonZeroCPU = o.nonZeroCPU; nonZeroMemory = o.nonZeroMemory
+            if !podsWithAffinity.isEmpty { NodeInfo.affinityHolders.add(1) }
+        }
+
+        deinit {
+            if !podsWithAffinity.isEmpty { NodeInfo.affinityHolders.add(-1) }
+        }
+
+        func addAffinityPod(_ pod: Pod) {
+            if podsWithAffinity.isEmpty { NodeInfo.affinityHolders.add(1) }
+            podsWithAffinity.append(pod)
+        }
+
+        func removeAffinityPods(where match: (Pod) -> Bool) {
+            guard !podsWithAffinity.isEmpty else { return }
+            podsWithAffinity.removeAll(where: match)
+            if podsWithAffinity.isEmpty { NodeInfo.affinityHolders.add(-1) }
         }
 
         func changed() {
             free = allocatable
             free.subtract(requested)
+            freeCPU = free.milliCPU; freeMemory = free.memory
+            allocatableCPU = allocatable.milliCPU; allocatableMemory = allocatable.memory
+            requestedCPU = requested.milliCPU; requestedMemory = requested.memory
+            nonZeroCPU = nonZeroRequested.milliCPU; nonZeroMemory = nonZeroRequested.memory
             generation = NodeInfo.nextGeneration()
         }
     }
 
-    private var s: Storage
+    /// How many node records of the process hold pods with pod affinity or anti-affinity.
+    /// When none does, no snapshot has such pods, and InterPodAffinity need not look for
+    /// them node by node (kube-scheduler keeps that list in its snapshot).
+    static let affinityHolders = HolderCount()
+    /// Whether some node of the process may hold a pod with pod (anti-)affinity: false means
+    /// no node does.
+    static var anyHoldsAffinityPods: Bool { affinityHolders.value > 0 }
+
+    var s: Storage
 
     private static let generations = GenerationCounter()
     static func nextGeneration() -> UInt64 { generations.next() }
@@ -211,6 +255,7 @@ public struct NodeInfo: Sendable {
         let st = unique()
         st.node = n
         st.unschedulable = n.spec.unschedulable
+        st.hasImages = !n.status.containerImages.isEmpty
         st.taints = n.spec.taints
         st.allocatable = Resources(n.status.allocatable)
         st.allowedPodNumber = n.status.allocatable["pods"]?.value ?? 110
@@ -222,7 +267,7 @@ public struct NodeInfo: Sendable {
         let st = unique()
         st.pods.append(pod)
         st.podCount = st.pods.count
-        if PodAffinityTerms.hasPodAffinity(pod) { st.podsWithAffinity.append(pod) }
+        if PodAffinityTerms.hasPodAffinity(pod) { st.addAffinityPod(pod) }
         if pod.spec.affinity?.podAntiAffinity?.required.isEmpty == false { st.podsWithRequiredAntiAffinity.append(pod) }
         st.requested.add(PodRequests.of(pod))
         st.nonZeroRequested.add(PodRequests.of(pod, nonZero: true))
@@ -239,13 +284,20 @@ public struct NodeInfo: Sendable {
         let p = st.pods.remove(at: i)
         st.podCount = st.pods.count
         func same(_ q: Pod) -> Bool { q.metadata.namespace == namespace && q.metadata.name == name }
-        st.podsWithAffinity.removeAll(where: same)
+        st.removeAffinityPods(where: same)
         st.podsWithRequiredAntiAffinity.removeAll(where: same)
         st.requested.subtract(PodRequests.of(p))
         st.nonZeroRequested.subtract(PodRequests.of(p, nonZero: true))
         st.changed()
         return true
     }
+}
+
+/// A count shared by every thread.
+final class HolderCount: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ delta: Int) { count.add(delta, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// Hands out increasing numbers to every thread (kube-scheduler's nextGeneration).

@@ -29,7 +29,7 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
     }
 
     /// Whether the resources are cpu and memory, in that order (kube's default).
-    private let isCPUMemory: Bool
+    let isCPUMemory: Bool
 
     /// Whether each configured resource is a scalar resource, in order.
     private let scalar: [Bool]
@@ -48,31 +48,21 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
     /// - Returns: Skip when the pod's real request is 0 for every configured resource
     ///   (a best-effort pod: the plugin does not score it); otherwise Success, with the
     ///   pod's requests kept in `state` for `score`.
-    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: FeasibleNodes) -> Status {
         podRequests(state, pod).allSatisfy { $0 == 0 } ? Status(.skip, plugin: name) : .success
     }
 
     /// The pod's cpu and memory requests of cycle `podCycle` when the resources are kube's
     /// default (cpu and memory), for the per-node fast path.
-    private var podCycle: UInt64 = 0
-    private var podCPUMemory: (cpu: Int64, memory: Int64) = (0, 0)
+    var podCycle: UInt64 = 0
+    var podCPUMemory: (cpu: Int64, memory: Int64) = (0, 0)
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         // kube's default (cpu and memory): two fractions, std = |f1 - f2| / 2.
-        if isCPUMemory {
-            if podCycle != state.id {
-                let r = podRequests(state, pod)
-                podCPUMemory = (r[0], r[1])
-                podCycle = state.id
-            }
-            let (pc, pm) = podCPUMemory
-            if pc == 0 && pm == 0 { return (0, Status(.skip, plugin: name)) }
-            let (ac, am) = (node.allocatable.milliCPU, node.allocatable.memory)
-            if ac != 0 && am != 0 {
-                let fc = min(Double(node.requested.milliCPU + pc) / Double(ac), 1)
-                let fm = min(Double(node.requested.memory + pm) / Double(am), 1)
-                return (Int64((1 - abs((fc - fm) / 2)) * Double(maxNodeScore)), .success)
-            }
+        if let q = quickScore(state, pod), case .balanced(let cpu, let memory) = q,
+           let score = Self.cpuMemoryScore(allocatable: (node.allocatable.milliCPU, node.allocatable.memory),
+                                           requested: (node.requested.milliCPU + cpu, node.requested.memory + memory)) {
+            return (score, .success)
         }
         let requests = podRequests(state, pod)
         if requests.allSatisfy({ $0 == 0 }) { return (0, Status(.skip, plugin: name)) }
@@ -97,6 +87,16 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
         return (Int64((1 - std) * Double(maxNodeScore)), .success)
     }
 
+    /// kube's default (cpu and memory): two fractions f = min(requested / allocatable, 1),
+    /// std = |f1 - f2| / 2, score = truncate((1 - std) * 100); nil when an allocatable is 0.
+    @inline(__always)
+    static func cpuMemoryScore(allocatable: (cpu: Int64, memory: Int64), requested: (cpu: Int64, memory: Int64)) -> Int64? {
+        guard allocatable.cpu != 0 && allocatable.memory != 0 else { return nil }
+        let fc = min(Double(requested.cpu) / Double(allocatable.cpu), 1)
+        let fm = min(Double(requested.memory) / Double(allocatable.memory), 1)
+        return Int64((1 - abs((fc - fm) / 2)) * Double(maxNodeScore))
+    }
+
     /// kube-scheduler's `calculateResourceAllocatableRequest` with real requests: the node's
     /// allocatable and the node's requested + the pod's request, or nil when the resource
     /// does not take part (a scalar resource the pod does not request, or a name that is
@@ -111,6 +111,20 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
             guard isScalar, let alloc = node.allocatable.scalar[resource] else { return nil }
             return (alloc, node.requested[resource] + podRequest)
         }
+    }
+}
+
+extension NodeResourcesBalancedAllocation: QuickScorePlugin {
+    /// The cpu and memory formula, for the default resources and a pod that requests some.
+    public func quickScore(_ state: CycleState, _ pod: Pod) -> QuickScore? {
+        guard isCPUMemory else { return nil }
+        if podCycle != state.id {
+            let r = podRequests(state, pod)
+            podCPUMemory = (r[0], r[1])
+            podCycle = state.id
+        }
+        let (cpu, memory) = podCPUMemory
+        return cpu == 0 && memory == 0 ? nil : .balanced(cpu: cpu, memory: memory)
     }
 }
 

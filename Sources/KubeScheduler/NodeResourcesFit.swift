@@ -71,6 +71,23 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
         return podNumbers
     }
 
+    /// LeastAllocated (`least`) or MostAllocated over cpu and memory: per resource with
+    /// allocatable above 0, (allocatable - requested) * 100 / allocatable (0 when the request
+    /// is larger), or min(requested, allocatable) * 100 / allocatable; then the weighted mean,
+    /// all in integers. `requested` is the node's non-zero requested plus the pod's.
+    @inline(__always)
+    static func cpuMemoryScore(least: Bool, allocatable: (cpu: Int64, memory: Int64), requested: (cpu: Int64, memory: Int64),
+                               weights: (cpu: Int64, memory: Int64)) -> Int64 {
+        func one(_ alloc: Int64, _ requested: Int64) -> Int64 {
+            least ? (requested > alloc ? 0 : (alloc - requested) * maxNodeScore / alloc)
+                : min(requested, alloc) * maxNodeScore / alloc
+        }
+        var sum: Int64 = 0, total: Int64 = 0
+        if allocatable.cpu > 0 { sum += one(allocatable.cpu, requested.cpu) * weights.cpu; total += weights.cpu }
+        if allocatable.memory > 0 { sum += one(allocatable.memory, requested.memory) * weights.memory; total += weights.memory }
+        return total == 0 ? 0 : sum / total
+    }
+
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         // The common case first: room for the pod's cpu, memory and pod slot, no other resources.
         let p = cpuMemory(state, pod)
@@ -98,18 +115,10 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         // The default: cpu and memory with LeastAllocated or MostAllocated, the same
         // arithmetic as the loop below without looking resources up by name.
-        if let w = cpuMemoryWeights, strategy != .requestedToCapacityRatio {
-            let least = strategy == .leastAllocated
-            func one(_ alloc: Int64, _ requested: Int64) -> Int64 {
-                least ? (requested > alloc ? 0 : (alloc - requested) * maxNodeScore / alloc)
-                    : min(requested, alloc) * maxNodeScore / alloc
-            }
-            let p = cpuMemory(state, pod)
-            let (ac, am) = (node.allocatable.milliCPU, node.allocatable.memory)
-            var sum: Int64 = 0, weights: Int64 = 0
-            if ac > 0 { sum += one(ac, node.nonZeroRequested.milliCPU + p.nonZeroCPU) * w.cpu; weights += w.cpu }
-            if am > 0 { sum += one(am, node.nonZeroRequested.memory + p.nonZeroMemory) * w.memory; weights += w.memory }
-            return (weights == 0 ? 0 : sum / weights, .success)
+        if let q = quickScore(state, pod), case .allocated(let least, let cpu, let memory, let wc, let wm) = q {
+            return (Self.cpuMemoryScore(least: least, allocatable: (node.allocatable.milliCPU, node.allocatable.memory),
+                                        requested: (node.nonZeroRequested.milliCPU + cpu, node.nonZeroRequested.memory + memory),
+                                        weights: (wc, wm)), .success)
         }
         let (podReal, podNZ) = requests(state, pod)
         var sum: Int64 = 0
@@ -148,6 +157,22 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     }
 }
 
+extension NodeResourcesFit: QuickFilterPlugin, QuickScorePlugin {
+    /// Room for the pod's cpu, memory and a pod slot, when it requests nothing else.
+    public func quickFilter(_ state: CycleState, _ pod: Pod) -> QuickFilter? {
+        let p = cpuMemory(state, pod)
+        return p.plain ? .room(cpu: p.cpu, memory: p.memory) : nil
+    }
+
+    /// LeastAllocated or MostAllocated over cpu and memory only (the default resources).
+    public func quickScore(_ state: CycleState, _ pod: Pod) -> QuickScore? {
+        guard let w = cpuMemoryWeights, strategy != .requestedToCapacityRatio else { return nil }
+        let p = cpuMemory(state, pod)
+        return .allocated(least: strategy == .leastAllocated, cpu: p.nonZeroCPU, memory: p.nonZeroMemory,
+                          cpuWeight: w.cpu, memoryWeight: w.memory)
+    }
+}
+
 /// NodeUnschedulable: cordoned nodes reject pods that do not tolerate
 /// `node.kubernetes.io/unschedulable:NoSchedule`.
 public final class NodeUnschedulable: FilterPlugin {
@@ -155,9 +180,20 @@ public final class NodeUnschedulable: FilterPlugin {
     public init() {}
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         guard node.unschedulable else { return .success }
-        let taint = Taint(key: "node.kubernetes.io/unschedulable", effect: .noSchedule)
-        if pod.spec.tolerations.contains(where: { $0.tolerates(taint) }) { return .success }
+        if Self.toleratesCordon(pod) { return .success }
         return Status(.unschedulableAndUnresolvable, ["node(s) were unschedulable"], plugin: name)
+    }
+
+    static func toleratesCordon(_ pod: Pod) -> Bool {
+        let taint = Taint(key: "node.kubernetes.io/unschedulable", effect: .noSchedule)
+        return pod.spec.tolerations.contains(where: { $0.tolerates(taint) })
+    }
+}
+
+extension NodeUnschedulable: QuickFilterPlugin {
+    /// Every node for a pod that tolerates the cordon, else the nodes not cordoned.
+    public func quickFilter(_ state: CycleState, _ pod: Pod) -> QuickFilter? {
+        Self.toleratesCordon(pod) ? .all : .schedulable
     }
 }
 
@@ -168,5 +204,12 @@ public final class NodeName: FilterPlugin {
     public func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
         if pod.spec.nodeName.isEmpty || pod.spec.nodeName == node.name { return .success }
         return Status(.unschedulableAndUnresolvable, ["node(s) didn't match the requested node name"], plugin: name)
+    }
+}
+
+extension NodeName: QuickFilterPlugin {
+    /// Every node for a pod that names none.
+    public func quickFilter(_ state: CycleState, _ pod: Pod) -> QuickFilter? {
+        pod.spec.nodeName.isEmpty ? .all : nil
     }
 }

@@ -13,18 +13,25 @@ enum PluginHelper {
     ///   - scores: the raw scores, replaced by the normalized ones, in place.
     static func defaultNormalizeScore(_ maxPriority: Int64, reverse: Bool,
                                       _ scores: inout [(node: String, score: Int64)]) {
+        var plain = scores.map(\.score)
+        defaultNormalizeScore(maxPriority, reverse: reverse, &plain)
+        for i in scores.indices { scores[i].score = plain[i] }
+    }
+
+    /// The same over the scores alone.
+    static func defaultNormalizeScore(_ maxPriority: Int64, reverse: Bool, _ scores: inout [Int64]) {
         var maxCount: Int64 = 0
-        for s in scores where s.score > maxCount { maxCount = s.score }
+        for s in scores where s > maxCount { maxCount = s }
         if maxCount == 0 {
             if reverse {
-                for i in scores.indices { scores[i].score = maxPriority }
+                for i in scores.indices { scores[i] = maxPriority }
             }
             return
         }
         for i in scores.indices {
-            var score = maxPriority * scores[i].score / maxCount
+            var score = maxPriority * scores[i] / maxCount
             if reverse { score = maxPriority - score }
-            scores[i].score = score
+            scores[i] = score
         }
     }
 }

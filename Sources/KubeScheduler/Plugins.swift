@@ -62,7 +62,36 @@ public protocol PreFilterPlugin: Plugin {
 /// snapshot is in `CycleState.allNodes`). `skip` leaves the plugin out of this cycle's
 /// scoring.
 public protocol PreScorePlugin: Plugin {
-    func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status
+    func preScore(_ state: CycleState, _ pod: Pod, _ nodes: FeasibleNodes) -> Status
+}
+
+extension PreScorePlugin {
+    /// PreScore over a list of nodes.
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
+        preScore(state, pod, FeasibleNodes(nodes))
+    }
+}
+
+/// The feasible nodes of a cycle as PreScore sees them: positions into the cycle's
+/// snapshot, not a copy of each node.
+public struct FeasibleNodes: RandomAccessCollection, Sendable {
+    /// The snapshot.
+    public let all: [NodeInfo]
+    /// The feasible nodes' positions in `all`, in order.
+    public let positions: [Int]
+
+    public init(_ all: [NodeInfo], positions: [Int]) {
+        self.all = all; self.positions = positions
+    }
+
+    /// Every node of `nodes`.
+    public init(_ nodes: [NodeInfo]) {
+        self.init(nodes, positions: Array(nodes.indices))
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { positions.count }
+    public subscript(i: Int) -> NodeInfo { all[positions[i]] }
 }
 
 extension NodeAffinityFilter: PreFilterPlugin, PreScorePlugin {

@@ -281,8 +281,8 @@ public final class PodTopologySpread: PreFilterPlugin, FilterPlugin, PreScorePlu
     ///
     /// - Returns: Skip when the pod has no ScheduleAnyway constraint (after the defaults) or
     ///   there is no node; Error when a selector does not parse; otherwise Success.
-    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
-        let allNodes = state.allNodes.isEmpty ? nodes : state.allNodes
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: FeasibleNodes) -> Status {
+        let allNodes = state.allNodes.isEmpty ? Array(nodes) : state.allNodes
         if allNodes.isEmpty { return Status(.skip, plugin: name) }
         let requireAllTopologies = !pod.spec.topologySpreadConstraints.isEmpty || !systemDefaulted
         var s = PreScoreState()

@@ -58,3 +58,17 @@ public final class TaintToleration: FilterPlugin, ScorePlugin {
         return .success
     }
 }
+
+extension TaintToleration: QuickFilterPlugin, QuickScorePlugin {
+    /// A node without taints passes.
+    public func quickFilter(_ state: CycleState, _ pod: Pod) -> QuickFilter? { .untainted }
+
+    /// A node without taints scores 0.
+    public func quickScore(_ state: CycleState, _ pod: Pod) -> QuickScore? { .zeroIfUntainted }
+
+    /// The reverse normalization looks at the scores alone.
+    public func normalizeScores(_ state: CycleState, _ pod: Pod, _ scores: inout [Int64]) -> Status? {
+        PluginHelper.defaultNormalizeScore(maxNodeScore, reverse: true, &scores)
+        return .success
+    }
+}

@@ -529,7 +529,7 @@ extension LuaSchedulerPlugin: PreFilterPlugin, PreScorePlugin, PostBindPlugin {
     /// `prescore(pod, nodes, state)` with the feasible nodes' views: nil or true goes on;
     /// `"skip"` leaves this plugin out of the cycle's scoring. A failure scores 0 on every
     /// node.
-    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo]) -> Status {
+    public func preScore(_ state: CycleState, _ pod: Pod, _ nodes: FeasibleNodes) -> Status {
         guard switchedOff == nil, plugin.has("prescore") else { return .success }
         // The node views are the ones filter and score get, kept by reference.
         let views: LuaValue

@@ -2,8 +2,8 @@ public import KubeAPI
 
 /// A scheduling profile: the filter and score plugins that run, in order, with weights.
 public final class Framework {
-    public var filters: [any FilterPlugin] { didSet { cachedPreFilters = nil } }
-    public var scores: [(plugin: any ScorePlugin, weight: Int64)] { didSet { cachedPreScores = nil } }
+    public var filters: [any FilterPlugin] { didSet { cachedPreFilters = nil; cachedFilterCapabilities = nil } }
+    public var scores: [(plugin: any ScorePlugin, weight: Int64)] { didSet { cachedPreScores = nil; cachedScoreCapabilities = nil } }
     private var cachedPreFilters: [any PreFilterPlugin]?
     private var cachedPreScores: [any PreScorePlugin]?
     /// The filters that implement PreFilter (found once, not by a cast every cycle).
@@ -28,13 +28,25 @@ public final class Framework {
         var batchScore: (any BatchScorePlugin)?
         var quickScore: (any QuickScorePlugin)?
     }
-    private var capabilities: [ObjectIdentifier: Capabilities] = [:]
-    private func capabilities(of plugin: any Plugin) -> Capabilities {
-        let id = ObjectIdentifier(plugin)
-        if let c = capabilities[id] { return c }
-        let c = Capabilities(batchFilter: plugin as? any BatchFilterPlugin, quickFilter: plugin as? any QuickFilterPlugin,
-                             batchScore: plugin as? any BatchScorePlugin, quickScore: plugin as? any QuickScorePlugin)
-        capabilities[id] = c
+    private static func capabilities(of plugin: any Plugin) -> Capabilities {
+        Capabilities(batchFilter: plugin as? any BatchFilterPlugin, quickFilter: plugin as? any QuickFilterPlugin,
+                     batchScore: plugin as? any BatchScorePlugin, quickScore: plugin as? any QuickScorePlugin)
+    }
+    private var cachedFilterCapabilities: [Capabilities]?
+    private var cachedScoreCapabilities: [Capabilities]?
+    private var cachedFallbackCapabilities: [Capabilities]?
+    /// The capabilities of `filters`, in order.
+    private var filterCapabilities: [Capabilities] {
+        if let c = cachedFilterCapabilities { return c }
+        let c = filters.map { Self.capabilities(of: $0) }
+        cachedFilterCapabilities = c
+        return c
+    }
+    /// The capabilities of `scores`, or of `fallbackScores`, in order.
+    private func scoreCapabilities(fallback: Bool) -> [Capabilities] {
+        if let c = fallback ? cachedFallbackCapabilities : cachedScoreCapabilities { return c }
+        let c = (fallback ? fallbackScores : scores).map { Self.capabilities(of: $0.plugin) }
+        if fallback { cachedFallbackCapabilities = c } else { cachedScoreCapabilities = c }
         return c
     }
     public var preBinds: [any PreBindPlugin] = []
@@ -68,7 +80,7 @@ public final class Framework {
     public var reserves: [any ReservePlugin] = []
     /// The scores used when every plugin of `scores` is switched off (for a profile whose
     /// Lua scores replaced the defaults: the defaults again).
-    public var fallbackScores: [(plugin: any ScorePlugin, weight: Int64)] = []
+    public var fallbackScores: [(plugin: any ScorePlugin, weight: Int64)] = [] { didSet { cachedFallbackCapabilities = nil } }
 
     public init(filters: [any FilterPlugin], scores: [(plugin: any ScorePlugin, weight: Int64)]) {
         self.filters = filters; self.scores = scores
@@ -255,10 +267,15 @@ public final class Framework {
         state.allNodes = nodes
         // The binding cycle keeps the state, not the snapshot (whose nodes change next).
         defer { state.allNodes = [] }
-        let filters = self.filters.filter(\.isEnabled)
-        var scores = self.scores.filter(\.plugin.isEnabled)
+        let enabled = self.filters.indices.filter { self.filters[$0].isEnabled }
+        let filters = enabled.map { self.filters[$0] }
+        let caps = enabled.map { filterCapabilities[$0] }
+        var scores = zip(self.scores, scoreCapabilities(fallback: false)).filter { $0.0.plugin.isEnabled }
+            .map { (plugin: $0.0.plugin, weight: $0.0.weight, cap: $0.1) }
         let usingFallback = scores.isEmpty && !self.scores.isEmpty
-        if usingFallback { scores = fallbackScores }
+        if usingFallback {
+            scores = zip(fallbackScores, scoreCapabilities(fallback: true)).map { (plugin: $0.0.plugin, weight: $0.0.weight, cap: $0.1) }
+        }
         var result = Result(nodeCount: nodes.count)
         if explain { result.nodes = nodes.map { NodeResult(node: $0.name, examined: false) } }
         // PreFilter: a Skip skips that plugin's Filter; a rejection rejects every node;
@@ -301,7 +318,6 @@ public final class Framework {
         // examines exactly the nodes a node-by-node search would: a chunk cannot hold more
         // feasible nodes than are wanted. Within a chunk each filter runs over the nodes the
         // filters before it kept, a batch filter in one call.
-        let caps = filters.map { capabilities(of: $0) }
         let quick: [QuickFilter?] = filters.indices.map { j in
             explain || !quickChecks || filterSkipped[j] ? nil : caps[j].quickFilter?.quickFilter(state, pod)
         }
@@ -309,18 +325,20 @@ public final class Framework {
             // Every filter has a quick check: node by node, each node that passes them all is
             // feasible at once; the filters judge the others in order, as they would.
             let all = QuickFilterSet(quick.compactMap { $0 })
-            var i = start
-            while processed < nodes.count && feasible.count < want {
-                if nodes[i].passes(all) {
-                    feasible.append(i)
-                } else if let f = firstFailure(state, pod, nodes[i], filters, quick, filterSkipped) {
-                    result.failures.append(NodeFailure(node: nodes[i].name, status: f))
-                } else {
-                    feasible.append(i)
+            nodes.withUnsafeBufferPointer { nodes in
+                var i = start
+                while processed < nodes.count && feasible.count < want {
+                    if nodes[i].passes(all) {
+                        feasible.append(i)
+                    } else if let f = firstFailure(state, pod, nodes[i], filters, quick, filterSkipped) {
+                        result.failures.append(NodeFailure(node: nodes[i].name, status: f))
+                    } else {
+                        feasible.append(i)
+                    }
+                    processed += 1
+                    i += 1
+                    if i == nodes.count { i = 0 }
                 }
-                processed += 1
-                i += 1
-                if i == nodes.count { i = 0 }
             }
         }
         var chunk: [Int] = []
@@ -409,15 +427,19 @@ public final class Framework {
         // The (node, score) list NormalizeScore takes, built only for plugins that have one.
         var list: [(node: String, score: Int64)] = []
         var normalized: [Int64] = []
-        for (plugin, weight) in scores {
-            let cap = capabilities(of: plugin)
+        for (plugin, weight, cap) in scores {
             let quickPlugin = explain || !quickChecks ? nil : cap.quickScore
             if let q = quickPlugin?.quickScore(state, pod) {
                 // Nodes the quick score applies to are scored inline; `score` scores the others.
-                for j in q.fill(&raw, nodes, feasible) {
+                // Without NormalizeScore the weighted scores go straight into the totals.
+                let normalizes = plugin.normalizes
+                let rest = normalizes ? q.fill(&raw, nodes, feasible) : q.fill(&totals, nodes, feasible, weight: weight)
+                for j in rest {
                     let (s, st) = plugin.score(state, pod, nodes[feasible[j]])
-                    raw[j] = st.isSuccess ? s : 0
+                    let v = st.isSuccess ? s : 0
+                    if normalizes { raw[j] = v } else { totals[j] = totals[j] &+ v &* weight }
                 }
+                if !normalizes { continue }
             } else if let b = cap.batchScore {
                 // In slices of `maxChunk` nodes, as the filters run.
                 var j0 = 0
@@ -480,7 +502,7 @@ public final class Framework {
         precondition(totals.count == scores.count)
         totals.withUnsafeMutableBufferPointer { t in
             scores.withUnsafeBufferPointer { s in
-                for j in 0..<t.count { t[j] += s[j] * weight }
+                for j in 0..<t.count { t[j] = t[j] &+ s[j] &* weight }
             }
         }
     }

@@ -78,13 +78,14 @@ public final class NodeResourcesFit: FilterPlugin, ScorePlugin {
     @inline(__always)
     static func cpuMemoryScore(least: Bool, allocatable: (cpu: Int64, memory: Int64), requested: (cpu: Int64, memory: Int64),
                                weights: (cpu: Int64, memory: Int64)) -> Int64 {
+        // Go's int64 arithmetic: wrapping operators, as kube-scheduler's would wrap.
         func one(_ alloc: Int64, _ requested: Int64) -> Int64 {
-            least ? (requested > alloc ? 0 : (alloc - requested) * maxNodeScore / alloc)
-                : min(requested, alloc) * maxNodeScore / alloc
+            least ? (requested > alloc ? 0 : (alloc &- requested) &* maxNodeScore / alloc)
+                : min(requested, alloc) &* maxNodeScore / alloc
         }
         var sum: Int64 = 0, total: Int64 = 0
-        if allocatable.cpu > 0 { sum += one(allocatable.cpu, requested.cpu) * weights.cpu; total += weights.cpu }
-        if allocatable.memory > 0 { sum += one(allocatable.memory, requested.memory) * weights.memory; total += weights.memory }
+        if allocatable.cpu > 0 { sum = sum &+ one(allocatable.cpu, requested.cpu) &* weights.cpu; total = total &+ weights.cpu }
+        if allocatable.memory > 0 { sum = sum &+ one(allocatable.memory, requested.memory) &* weights.memory; total = total &+ weights.memory }
         return total == 0 ? 0 : sum / total
     }
 

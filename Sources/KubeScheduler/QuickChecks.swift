@@ -105,37 +105,47 @@ struct QuickFilterSet {
 }
 
 extension QuickScore {
-    /// Writes the quick score of `nodes[feasible[j]]` into `raw[j]` for every `j` it applies
-    /// to; returns the other `j`, in order, for the plugin's `score`.
-    func fill(_ raw: inout [Int64], _ nodes: [NodeInfo], _ feasible: [Int]) -> [Int] {
+    /// Writes the quick score of `nodes[feasible[j]]` into `out[j]` for every `j` it applies
+    /// to (with a `weight`: adds the weighted score to `out[j]`, a running total); returns the
+    /// other `j`, in order, for the plugin's `score`.
+    func fill(_ out: inout [Int64], _ nodes: [NodeInfo], _ feasible: [Int], weight: Int64? = nil) -> [Int] {
+        precondition(out.count >= feasible.count)
         var rest: [Int] = []
-        raw.withUnsafeMutableBufferPointer { out in
-            switch self {
-            case .zeroIfUntainted:
-                for (j, i) in feasible.enumerated() {
-                    if nodes[i].s.hasTaints { rest.append(j) } else { out[j] = 0 }
-                }
-            case .zeroIfNoImages:
-                for (j, i) in feasible.enumerated() {
-                    if nodes[i].s.hasImages { rest.append(j) } else { out[j] = 0 }
-                }
-            case .allocated(let least, let cpu, let memory, let wc, let wm):
-                for (j, i) in feasible.enumerated() {
-                    let st = nodes[i].s
-                    out[j] = NodeResourcesFit.cpuMemoryScore(least: least,
-                                                             allocatable: (st.allocatableCPU, st.allocatableMemory),
-                                                             requested: (st.nonZeroCPU + cpu, st.nonZeroMemory + memory),
-                                                             weights: (wc, wm))
-                }
-            case .balanced(let cpu, let memory):
-                for (j, i) in feasible.enumerated() {
-                    let st = nodes[i].s
-                    if let v = NodeResourcesBalancedAllocation.cpuMemoryScore(
-                        allocatable: (st.allocatableCPU, st.allocatableMemory),
-                        requested: (st.requestedCPU + cpu, st.requestedMemory + memory)) {
-                        out[j] = v
-                    } else {
-                        rest.append(j)
+        out.withUnsafeMutableBufferPointer { out in
+            nodes.withUnsafeBufferPointer { nodes in
+                feasible.withUnsafeBufferPointer { feasible in
+                    // Positions come from the cycle's own search over `nodes`.
+                    func storage(_ j: Int) -> NodeInfo.Storage { nodes[feasible[j]].s }
+                    @inline(__always) func put(_ j: Int, _ v: Int64) {
+                        if let weight { out[j] = out[j] &+ v &* weight } else { out[j] = v }
+                    }
+                    switch self {
+                    case .zeroIfUntainted:
+                        for j in 0..<feasible.count {
+                            if storage(j).hasTaints { rest.append(j) } else { put(j, 0) }
+                        }
+                    case .zeroIfNoImages:
+                        for j in 0..<feasible.count {
+                            if storage(j).hasImages { rest.append(j) } else { put(j, 0) }
+                        }
+                    case .allocated(let least, let cpu, let memory, let wc, let wm):
+                        for j in 0..<feasible.count {
+                            let st = storage(j)
+                            put(j, NodeResourcesFit.cpuMemoryScore(least: least, allocatable: (st.allocatableCPU, st.allocatableMemory),
+                                                                   requested: (st.nonZeroCPU &+ cpu, st.nonZeroMemory &+ memory),
+                                                                   weights: (wc, wm)))
+                        }
+                    case .balanced(let cpu, let memory):
+                        for j in 0..<feasible.count {
+                            let st = storage(j)
+                            if let v = NodeResourcesBalancedAllocation.cpuMemoryScore(
+                                allocatable: (st.allocatableCPU, st.allocatableMemory),
+                                requested: (st.requestedCPU &+ cpu, st.requestedMemory &+ memory)) {
+                                put(j, v)
+                            } else {
+                                rest.append(j)
+                            }
+                        }
                     }
                 }
             }

@@ -62,12 +62,6 @@ func plugin(_ path: String) -> LuaSchedulerPlugin {
     }
 }
 
-/// Times one pass; returns (seconds, pods placed).
-func timed(_ pass: SchedulePass, _ luas: [LuaSchedulerPlugin], percentage: Int?) -> (Double, Int) {
-    let (s, _, placed) = timedCPU(pass, luas, percentage: percentage)
-    return (s, placed)
-}
-
 /// The process's CPU time in seconds: what the floor's `os.clock()` reads. On a shared
 /// machine wall time also counts the time other tenants took the CPU.
 func cpuSeconds() -> Double {
@@ -107,12 +101,16 @@ func schedule(_ args: [String]) {
     say("workload: \(pass.nodes.count) nodes, \(pass.pods.count) pods (\(dir))")
 
     if wanted("default") {
-        let (s, p) = timed(pass, [], percentage: nil)
-        report("default profile, native plugins", pods: pass.pods.count, placed: p, seconds: s, goal: 20_000)
+        // Under half a second a pass: the median of three, against a passing stall.
+        let runs = (0..<3).map { _ in timedCPU(pass, [], percentage: nil) }
+        let median = runs.sorted { $0.cpu < $1.cpu }[1]
+        report("default profile, native plugins (median of 3 passes, CPU time)", pods: pass.pods.count, placed: median.placed,
+               seconds: median.cpu, goal: 20_000)
     }
     if wanted("lua") {
-        let (s, p) = timed(pass, [plugin(pluginPath)], percentage: nil)
-        report("Lua filter + score (\(pluginPath)), default percentageOfNodesToScore", pods: pass.pods.count, placed: p, seconds: s, goal: 2_000)
+        let (_, s, p) = timedCPU(pass, [plugin(pluginPath)], percentage: nil)
+        report("Lua filter + score (\(pluginPath)), default percentageOfNodesToScore, CPU time", pods: pass.pods.count, placed: p,
+               seconds: s, goal: 2_000)
     }
     guard wanted("scan") else { return say("peak resident memory: \(mib(peakResidentBytes()))") }
 

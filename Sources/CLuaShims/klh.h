@@ -24,6 +24,8 @@
 /* The state's own heap for blocks of up to KLH_SLAB_MAX bytes (slab.c). */
 #define KLH_SLAB_CLASSES 13
 #define KLH_SLAB_MAX 512
+#define KLH_COST_SLOTS 64
+
 typedef struct klh_slab {
     void *free_list[KLH_SLAB_CLASSES];
     char *bump; /* the unused rest of the newest chunk */
@@ -46,6 +48,10 @@ typedef struct klh_ctx {
     int exhausted;    /* sticky */
     int yield_error;
     int straight_entry; /* klh_pcall_straight: the next call event is the function's own entry */
+    /* the call hook's last functions and their straight costs, by address (straight.c); each
+     * function is also kept alive from a registry table at its slot, so no other function
+     * can take a cached address while it is cached */
+    struct { const void *fn; int64_t cost; } cost_slots[KLH_COST_SLOTS];
     /* byte offset of lua_State.hookcount found by klh_budget_calibrate, or -1 (counts are
      * then only known at hook granularity) */
     int hookcount_offset;

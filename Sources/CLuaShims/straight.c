@@ -173,6 +173,32 @@ static int64_t klh_cached_cost(lua_State *L, klh_ctx *c, int fidx) {
     return cost;
 }
 
+/* The cost of the function at fidx through the per-state slots: a slot holds a function's
+ * address while a registry table holds the function at the same slot, so the address cannot
+ * be reused by another function meanwhile. A miss asks klh_cached_cost and takes the slot. */
+static const char klh_slots_key = 'c';
+static int64_t klh_slot_cost(lua_State *L, klh_ctx *c, int fidx) {
+    const void *fn = lua_topointer(L, fidx);
+    size_t k = ((uintptr_t)fn >> 4) % KLH_COST_SLOTS;
+    if (fn != NULL && c->cost_slots[k].fn == fn) return c->cost_slots[k].cost;
+    int64_t cost = klh_cached_cost(L, c, fidx);
+    int saved = c->enforce;
+    c->enforce = 0;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_slots_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, KLH_COST_SLOTS, 0);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_slots_key);
+    }
+    lua_pushvalue(L, fidx);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+    lua_pop(L, 1);
+    c->enforce = saved;
+    c->cost_slots[k].fn = fn;
+    c->cost_slots[k].cost = cost;
+    return cost;
+}
+
 static void klh_call_hook(lua_State *L, lua_Debug *ar) {
     klh_ctx *c = klh_ctx_of(L);
     if (c->straight_entry) {
@@ -180,7 +206,7 @@ static void klh_call_hook(lua_State *L, lua_Debug *ar) {
         return;
     }
     if (lua_checkstack(L, 6) && lua_getinfo(L, "f", ar)) {
-        int64_t cost = klh_cached_cost(L, c, lua_gettop(L));
+        int64_t cost = klh_slot_cost(L, c, lua_gettop(L));
         lua_pop(L, 1);
         if (cost > 0 && cost < c->budget - c->spent) {
             c->spent += cost; /* another straight function: paid per entry */

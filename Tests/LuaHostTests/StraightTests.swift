@@ -53,6 +53,47 @@ extension LuaHostSuite {
             }
         }
 
+        /// The call hook remembers the costs of the functions it last saw by address; with
+        /// fresh helpers on every call (many more than it remembers, the old ones collected),
+        /// a looping helper is never taken for a straight one: it ends with the budget (run
+        /// uncounted, it would return 30,000,000).
+        /// (The functions are closures of the same shapes, so freed addresses are reused.)
+        @Test func freshHelpersAreNeverTakenForOthers() throws {
+            var limits = LuaLimits()
+            limits.instructionsPerCall = 100_000
+            let state = try LuaState(limits: limits)
+            let f = try luaFunction(state, """
+                local calls = 0
+                return function(a, b, c)
+                  calls = calls + 1
+                  local n = calls
+                  if calls % 50 == 0 then
+                    local spin = function(x) while x < 30000000 do x = x + n end return x end
+                    return spin(0)
+                  end
+                  local add = function(x) return x + n end
+                  local twice = function(x) return add(add(x)) end
+                  local r = twice(0)
+                  -- garbage, so that the collector runs and frees earlier helpers
+                  local junk = string.rep("x", 4096 + n)
+                  return r
+                end
+                """)
+            let t = try state.newTable()
+            let cost = try #require(state.straightCost(of: f))
+            var budgetVerdicts = 0
+            for call in 1...400 {
+                do {
+                    let r = try state.call(f, t, nil, t, straightCost: cost)
+                    #expect(call % 50 != 0 && r.0 == .integer(Int64(2 * call)), "call \(call)")
+                } catch {
+                    #expect(call % 50 == 0 && error.kind == .budget, "call \(call): \(error.kind) \(error.message)")
+                    budgetVerdicts += 1
+                }
+            }
+            #expect(budgetVerdicts == 8)
+        }
+
         @Test func straightRecursionAndTailCallsArePaidPerEntry() throws {
             var limits = LuaLimits()
             limits.instructionsPerCall = 100_000

@@ -1,16 +1,21 @@
 /* Host-side value helpers: registry refs, raw table writes, the Swift callback trampoline,
  * and read-only view proxies.
  *
- * A view is an empty proxy table whose metatable has __index = content table,
- * __newindex raising "<name> view is read-only (field '<key>')", __len, a sorted __pairs
- * and __metatable = false. The content and name sit under light-userdata keys of the
- * metatable that Lua code cannot produce. */
+ * A view is an empty proxy table whose metatable is as small as the floor's: __index = the
+ * content table, __newindex raising "<name> view is read-only (field '<key>')", __pairs
+ * walking the fields in the host's sorted order, __metatable = false, and for arrays __len.
+ * The name and the sorted key list are upvalues of the __newindex and __pairs closures,
+ * which views of the same name and the same keys share, so a map view's metatable has four
+ * entries and thousands of node views carry no copies of names, key lists or closures.
+ * A table is a view when its metatable's __newindex is klh_view_newindex, which Lua code
+ * cannot produce. */
 #include <string.h>
 #include "klh.h"
 
-static const char klh_view_content_key = 'c';
-static const char klh_view_name_key = 'n';
-static const char klh_view_keys_key = 'k';
+static const char klh_view_newindex_cache_key = 'n';
+static const char klh_view_pairs_cache_key = 'p';
+static const char klh_view_lazy_cache_key = 'l';
+static const char klh_view_array_key = 'a';
 
 void klh_push_ref(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 int klh_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
@@ -67,43 +72,56 @@ void klh_push_callback(lua_State *L, int64_t id) {
 
 /* ---- views ---- */
 
-int klh_is_view(lua_State *L, int idx) {
+static int klh_view_newindex(lua_State *L);
+
+/* Pushes the metatable field `field` of the view at idx when it is a view (returns 1);
+ * pushes nothing and returns 0 otherwise. */
+static int klh_view_meta(lua_State *L, int idx, const char *field) {
+    idx = lua_absindex(L, idx);
     if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
-    int is = lua_rawgetp(L, -1, &klh_view_content_key) == LUA_TTABLE;
-    lua_pop(L, 2);
+    lua_pushliteral(L, "__newindex");
+    if (lua_rawget(L, -2) != LUA_TFUNCTION || lua_tocfunction(L, -1) != klh_view_newindex) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_pop(L, 1);
+    lua_pushstring(L, field);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+    return 1;
+}
+
+int klh_is_view(lua_State *L, int idx) {
+    if (!klh_view_meta(L, idx, "__index")) return 0;
+    int is = lua_type(L, -1) == LUA_TTABLE;
+    lua_pop(L, 1);
     return is;
 }
 
-/* Name of the view at idx (a string owned by its metatable, kept alive by the proxy). */
+/* Name of the view at idx (a string held by its __newindex, kept alive by the proxy). */
 const char *klh_view_name(lua_State *L, int idx) {
     const char *name = "value";
-    if (lua_type(L, idx) == LUA_TTABLE && lua_getmetatable(L, idx)) {
-        if (lua_rawgetp(L, -1, &klh_view_name_key) == LUA_TSTRING) name = lua_tostring(L, -1);
-        lua_pop(L, 2);
+    if (klh_view_meta(L, idx, "__newindex")) {
+        if (lua_getupvalue(L, -1, 1) != NULL) {
+            if (lua_type(L, -1) == LUA_TSTRING) name = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
     }
     return name;
 }
 
-/* Pushes the metatable field stored under `key` of the view at idx (nil if none). */
-static int klh_view_field(lua_State *L, int idx, const void *key) {
-    if (!lua_getmetatable(L, idx)) {
-        lua_pushnil(L);
-        return LUA_TNIL;
-    }
-    int t = lua_rawgetp(L, -1, key);
-    lua_remove(L, -2);
-    return t;
-}
-
+/* upvalue 1: the view's name */
 static int klh_view_newindex(lua_State *L) {
     int kt = lua_type(L, 2);
     const char *key = (kt == LUA_TSTRING || kt == LUA_TNUMBER) ? lua_tostring(L, 2)
                                                                : luaL_typename(L, 2);
-    return luaL_error(L, "%s view is read-only (field '%s')", klh_view_name(L, 1), key);
+    const char *name = lua_type(L, lua_upvalueindex(1)) == LUA_TSTRING ? lua_tostring(L, lua_upvalueindex(1)) : "value";
+    return luaL_error(L, "%s view is read-only (field '%s')", name, key);
 }
 
 static int klh_view_len(lua_State *L) {
-    if (klh_view_field(L, 1, &klh_view_content_key) != LUA_TTABLE) {
+    if (!klh_view_meta(L, 1, "__index") || lua_type(L, -1) != LUA_TTABLE) {
         lua_pushinteger(L, 0);
         return 1;
     }
@@ -131,14 +149,64 @@ static int klh_view_next(lua_State *L) {
     return 2;
 }
 
+/* upvalue 1: the sorted key list (nil for an array view) */
 static int klh_view_pairs(lua_State *L) {
-    klh_view_field(L, 1, &klh_view_content_key);
-    klh_view_field(L, 1, &klh_view_keys_key);
+    if (!klh_view_meta(L, 1, "__index")) lua_pushnil(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushinteger(L, 0);
     lua_pushcclosure(L, klh_view_next, 3);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
+}
+
+/* Pushes the registry table under `key`, made on first use (weak keys when `weak`). */
+static void klh_view_cache(lua_State *L, const void *key, int weak) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 8);
+    if (weak) {
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+    }
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
+/* Pushes the shared __newindex for the name on top of the stack (popped). */
+static void klh_view_newindex_for(lua_State *L) {
+    int name = lua_gettop(L);
+    klh_view_cache(L, &klh_view_newindex_cache_key, 0);
+    int cache = lua_gettop(L);
+    lua_pushvalue(L, name);
+    if (lua_rawget(L, cache) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, name);
+        lua_pushcclosure(L, klh_view_newindex, 1);
+        lua_pushvalue(L, name);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, cache);
+    }
+    lua_replace(L, name);
+    lua_settop(L, name);
+}
+
+/* Pushes the shared __pairs for the key list at `keys` (0: an array view). */
+static void klh_view_pairs_for(lua_State *L, int keys) {
+    klh_view_cache(L, &klh_view_pairs_cache_key, 1);
+    int cache = lua_gettop(L);
+    if (keys != 0) lua_pushvalue(L, keys); else lua_pushlightuserdata(L, (void *)&klh_view_array_key);
+    if (lua_rawget(L, cache) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        if (keys != 0) lua_pushvalue(L, keys); else lua_pushnil(L);
+        lua_pushcclosure(L, klh_view_pairs, 1);
+        if (keys != 0) lua_pushvalue(L, keys); else lua_pushlightuserdata(L, (void *)&klh_view_array_key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, cache);
+    }
+    lua_remove(L, cache);
 }
 
 static void klh_mt_set(lua_State *L, int mt, const char *field) {
@@ -152,54 +220,49 @@ void klh_make_view(lua_State *L, const char *name, size_t namelen, int has_keys)
     int keys = has_keys ? lua_absindex(L, -1) : 0;
     lua_createtable(L, 0, 0); /* proxy */
     int proxy = lua_gettop(L);
-    lua_createtable(L, 0, 8); /* metatable */
+    lua_createtable(L, 0, has_keys ? 4 : 5); /* metatable */
     int mt = lua_gettop(L);
     lua_pushvalue(L, content);
     klh_mt_set(L, mt, "__index");
-    lua_pushcfunction(L, klh_view_newindex);
+    lua_pushlstring(L, name, namelen);
+    klh_view_newindex_for(L);
     klh_mt_set(L, mt, "__newindex");
-    lua_pushcfunction(L, klh_view_len);
-    klh_mt_set(L, mt, "__len");
-    lua_pushcfunction(L, klh_view_pairs);
+    klh_view_pairs_for(L, keys);
     klh_mt_set(L, mt, "__pairs");
+    if (!has_keys) {
+        lua_pushcfunction(L, klh_view_len);
+        klh_mt_set(L, mt, "__len");
+    }
     lua_pushboolean(L, 0);
     klh_mt_set(L, mt, "__metatable");
-    lua_pushvalue(L, content);
-    lua_rawsetp(L, mt, &klh_view_content_key);
-    lua_pushlstring(L, name, namelen);
-    lua_rawsetp(L, mt, &klh_view_name_key);
-    if (keys != 0) {
-        lua_pushvalue(L, keys);
-        lua_rawsetp(L, mt, &klh_view_keys_key);
-    }
     lua_setmetatable(L, proxy);
     lua_replace(L, content);
     lua_settop(L, content);
 }
 
 int klh_view_content(lua_State *L, int idx) {
-    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
-    if (lua_rawgetp(L, -1, &klh_view_content_key) != LUA_TTABLE) {
-        lua_pop(L, 2);
+    if (!klh_view_meta(L, idx, "__index")) return 0;
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        lua_pop(L, 1);
         return 0;
     }
-    lua_remove(L, -2);
     return 1;
 }
 
 /* Lists `key` among the fields of the view at idx (in the sorted keys its __pairs walks)
  * and sets the table on top of the stack (popped) as the metatable of the view's content,
  * so that a field the content lacks is computed on first use by its __index (a node's
- * pods). The view stays read-only: writes still go through the proxy. */
+ * pods). The view stays read-only: writes still go through the proxy. Views whose key list
+ * gains the same key share the longer list and its __pairs. */
 void klh_view_add_lazy(lua_State *L, int idx, const char *key, size_t len) {
     idx = lua_absindex(L, idx);
     int mt = lua_gettop(L);
-    if (klh_view_field(L, idx, &klh_view_content_key) == LUA_TTABLE) {
+    if (klh_view_content(L, idx)) {
         lua_pushvalue(L, mt);
         lua_setmetatable(L, -2);
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
-    if (klh_view_field(L, idx, &klh_view_keys_key) == LUA_TTABLE) {
+    if (klh_view_meta(L, idx, "__pairs") && lua_getupvalue(L, -1, 1) != NULL && lua_type(L, -1) == LUA_TTABLE) {
         int keys = lua_gettop(L);
         lua_Integer n = (lua_Integer)lua_rawlen(L, keys);
         lua_Integer pos = n + 1;
@@ -213,19 +276,38 @@ void klh_view_add_lazy(lua_State *L, int idx, const char *key, size_t len) {
             if (c > 0 || (c == 0 && kl > len)) { pos = i; break; }
         }
         if (pos > 0) {
-            /* A new list (views of the same shape share theirs): the old keys with `key`
-             * at its place in the order. */
-            lua_createtable(L, (int)(n + 1), 0);
-            int fresh = lua_gettop(L);
-            for (lua_Integer i = 1; i <= n; i++) {
-                lua_rawgeti(L, keys, i);
-                lua_rawseti(L, fresh, i < pos ? i : i + 1);
+            /* The longer list and its __pairs, shared by every view whose list gains `key`:
+             * lazy[keys][key] */
+            klh_view_cache(L, &klh_view_lazy_cache_key, 1);
+            int lazy = lua_gettop(L);
+            lua_pushvalue(L, keys);
+            if (lua_rawget(L, lazy) != LUA_TTABLE) {
+                lua_pop(L, 1);
+                lua_createtable(L, 0, 1);
+                lua_pushvalue(L, keys);
+                lua_pushvalue(L, -2);
+                lua_rawset(L, lazy);
             }
+            int bykey = lua_gettop(L);
             lua_pushlstring(L, key, len);
-            lua_rawseti(L, fresh, pos);
+            if (lua_rawget(L, bykey) != LUA_TFUNCTION) {
+                lua_pop(L, 1);
+                lua_createtable(L, (int)(n + 1), 0);
+                int fresh = lua_gettop(L);
+                for (lua_Integer i = 1; i <= n; i++) {
+                    lua_rawgeti(L, keys, i);
+                    lua_rawseti(L, fresh, i < pos ? i : i + 1);
+                }
+                lua_pushlstring(L, key, len);
+                lua_rawseti(L, fresh, pos);
+                klh_view_pairs_for(L, fresh);
+                lua_pushlstring(L, key, len);
+                lua_pushvalue(L, -2);
+                lua_rawset(L, bykey);
+            }
             if (lua_getmetatable(L, idx)) {
-                lua_pushvalue(L, fresh);
-                lua_rawsetp(L, -2, &klh_view_keys_key);
+                lua_pushvalue(L, -2);
+                klh_mt_set(L, lua_gettop(L) - 1, "__pairs");
             }
         }
     }

@@ -181,6 +181,14 @@ extension LuaHostSuite {
                 """)
             #expect(try state.call(list, [.function(other)]).first == .string("name=n2 zone=b"))
             #expect(try state.call(read, node, nil, t).1 == .string("name pods zone"))
+            // A third node of the shape gains the same field: it shares the longer list with
+            // the first, and each still reads its own pods.
+            let third = try state.reference(.view("node", .map(["name": .string("n3"), "zone": .string("c")])))
+            try state.setLazyField(of: third, key: "pods", index: index)
+            #expect(try state.call(read, third, nil, t) == (.string("n3,n3,1"), .string("name pods zone")))
+            #expect(try state.call(read, node, nil, t).0 == .string("n1,n1,1"))
+            #expect(try state.call(list, [.function(other)]).first == .string("name=n2 zone=b"))
+            #expect(asked == 2)
         }
     }
 }

@@ -62,7 +62,11 @@ extension LuaHostSuite {
         @Test func stringsBuiltByCopyingAreChargedToTheBudget() throws {
             // Each `..` copies the whole string in one instruction; the bytes of every new
             // string are charged, so the verdict is the instruction budget's, on every machine.
-            let state = try LuaState()
+            // (The wall-time backstop is raised: under the address sanitizer, on a busy
+            // machine, these copies can take longer than its default 2 s.)
+            var limits = LuaLimits()
+            limits.wallTimePerCall = .seconds(20)
+            let state = try LuaState(limits: limits)
             let error = luaError { try state.load(source: "local s = '' while true do s = s .. '1' end", chunkName: "grow.lua") }
             #expect(error?.kind == .budget)
             #expect(error?.message == "grow.lua:1: instruction budget exceeded (50000000 instructions)")

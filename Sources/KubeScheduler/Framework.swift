@@ -344,6 +344,14 @@ public final class Framework {
         var chunk: [Int] = []
         var failure: [Status?] = []
         var alive: [Int] = []
+        // The leading filters that all have quick checks (or are skipped) run as one set, as
+        // in the search above; the filters from the first one without a quick check run one
+        // after the other over the nodes kept.
+        var prefix = 0
+        if !explain && quickChecks {
+            while prefix < filters.count && (filterSkipped[prefix] || quick[prefix] != nil) { prefix += 1 }
+        }
+        let prefixSet = QuickFilterSet(quick[0..<prefix].compactMap { $0 })
         while processed < nodes.count && feasible.count < want {
             let size = min(want - feasible.count, nodes.count - processed, Self.maxChunk)
             chunk.removeAll(keepingCapacity: true)
@@ -363,7 +371,20 @@ public final class Framework {
                     alive.append(k)
                 }
             }
-            for (j, f) in filters.enumerated() where !alive.isEmpty {
+            if prefix > 0 {
+                var kept = 0
+                for k in alive {
+                    let node = nodes[chunk[k]]
+                    if !node.passes(prefixSet), let f = firstFailure(state, pod, node, filters, quick, filterSkipped, upTo: prefix) {
+                        failure[k] = f
+                    } else {
+                        alive[kept] = k
+                        kept += 1
+                    }
+                }
+                alive.removeLast(alive.count - kept)
+            }
+            for (j, f) in filters.enumerated() where j >= prefix && !alive.isEmpty {
                 if filterSkipped[j] {
                     if explain { for k in alive { result.nodes[chunk[k]].filters.append(FilterVerdict(plugin: f.name, status: .skip, reasons: [])) } }
                     continue
@@ -507,11 +528,12 @@ public final class Framework {
         }
     }
 
-    /// The first failure of the filters on a node, in order, named after its plugin, or nil
-    /// when it passes them all: a node passes a filter's quick check, or else the filter.
+    /// The first failure of the filters (the first `end` of them) on a node, in order, named
+    /// after its plugin, or nil when it passes them all: a node passes a filter's quick
+    /// check, or else the filter.
     private func firstFailure(_ state: CycleState, _ pod: Pod, _ node: NodeInfo, _ filters: [any FilterPlugin],
-                              _ quick: [QuickFilter?], _ skipped: [Bool]) -> Status? {
-        for (j, f) in filters.enumerated() where !skipped[j] {
+                              _ quick: [QuickFilter?], _ skipped: [Bool], upTo end: Int? = nil) -> Status? {
+        for (j, f) in filters.enumerated() where j < (end ?? filters.count) && !skipped[j] {
             if let q = quick[j], node.passes(q) { continue }
             var st = f.filter(state, pod, node)
             if st.isSuccess { continue }

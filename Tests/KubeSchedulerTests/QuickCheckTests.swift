@@ -1,6 +1,7 @@
 import Testing
 import KubeAPI
 @testable import KubeScheduler
+import LuaPlugins
 import SimCore
 
 /// The built-ins' quick checks (QuickFilter, QuickScore) change the speed of a cycle, never
@@ -87,6 +88,36 @@ struct QuickCheckTests {
         // The workload really mixes both outcomes and many kinds of failure.
         #expect(placed > 60 && placed < 240)
         #expect(failures > 1000)
+    }
+
+    /// With a Lua filter after the built-in ones (the quick checks then run as one set before
+    /// it, chunk by chunk), cycles with and without quick checks also agree, and the Lua
+    /// filter is asked about the same nodes.
+    @Test(arguments: 1...3)
+    func aLuaFilterAfterTheQuickOnesSeesTheSameNodes(seed: UInt64) throws {
+        let source = """
+        local asked = 0
+        return { name = "roomy",
+          filter = function(pod, node)
+            asked = asked + 1
+            if (pod.requests.memory or 0) * 2 > (node.free.memory or 0) then return false, "wants twice its memory" end
+            return true
+          end,
+          score = function(pod, node) return asked % 7 + (node.free.cpu or 0) // 500 end }
+        """
+        func profile(quick: Bool) throws -> Framework {
+            let f = Framework.profile(with: LuaSchedulerPlugin(try LoadedPlugin.load(source: source, file: "roomy.lua")))
+            f.quickChecks = quick
+            return f
+        }
+        let a = Self.run(try profile(quick: true), seed: seed, nodes: 150, pods: 200)
+        let b = Self.run(try profile(quick: false), seed: seed, nodes: 150, pods: 200)
+        var luaRejections = 0
+        for i in a.indices {
+            #expect(a[i].node == b[i].node && a[i].total == b[i].total && a[i].failures == b[i].failures, "pod \(i)")
+            luaRejections += a[i].failures.count { $0.status.plugin == "roomy" }
+        }
+        #expect(luaRejections > 100)
     }
 
     /// Every built-in quick filter passes only nodes its plugin's filter passes, and every

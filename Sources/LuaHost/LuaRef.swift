@@ -35,3 +35,45 @@ public final class LuaRef: Hashable {
         hasher.combine(identity)
     }
 }
+
+/// References kept by position, with their registry slots side by side: a call over many of
+/// them (``LuaState/callEach(_:_:_:at:_:straightCost:_:)``) reads one list of slots instead
+/// of visiting each reference object. The array holds its references.
+public final class LuaRefArray {
+    let core: StateCore
+    private var refs: [LuaRef?]
+    private var slotList: [Int32]
+
+    /// `count` empty positions for references of `state`.
+    public init(of state: LuaState, count: Int) {
+        core = state.core
+        refs = Array(repeating: nil, count: count)
+        slotList = Array(repeating: 0, count: count)
+    }
+
+    public var count: Int { refs.count }
+
+    /// The reference at `i`; setting one of another state is refused (the position is
+    /// left empty).
+    public subscript(i: Int) -> LuaRef? {
+        get { refs[i] }
+        set {
+            let ref = newValue?.core === core ? newValue : nil
+            refs[i] = ref
+            slotList[i] = ref?.slot ?? 0
+        }
+    }
+
+    /// The slots at `positions`, in order; an empty position is an error.
+    func slots(at positions: [Int]) throws(LuaError) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(positions.count)
+        for i in positions {
+            guard i >= 0, i < refs.count, refs[i] != nil else {
+                throw LuaError(kind: .conversion, message: "no reference at position \(i)")
+            }
+            out.append(slotList[i])
+        }
+        return out
+    }
+}

@@ -111,14 +111,37 @@ extension LuaState {
     /// in a small buffer that stays in the cache. `each` must not call into this state.
     public func callEach(_ function: LuaRef, _ a: LuaRef, _ items: [LuaRef], _ c: LuaRef,
                          straightCost: Int64? = nil, _ each: (Int, EachCall) -> Void) throws(LuaError) {
-        guard !items.isEmpty else { return }
+        guard items.allSatisfy({ $0.core === core }) else {
+            throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
+        }
+        try callEach(function, a, slots: items.map(\.slot), c, straightCost: straightCost, each)
+    }
+
+    /// ``callEach(_:_:_:_:straightCost:_:)`` over the references of `items` at `positions`
+    /// (each must hold one): the slots are read from the array's own list, so a call over
+    /// thousands of references does not visit each reference object.
+    public func callEach(_ function: LuaRef, _ a: LuaRef, _ items: LuaRefArray, at positions: [Int], _ c: LuaRef,
+                         straightCost: Int64? = nil, _ each: (Int, EachCall) -> Void) throws(LuaError) {
+        guard items.core === core else {
+            throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
+        }
+        let slots = try items.slots(at: positions)
+        try withExtendedLifetime(items) { () throws(LuaError) in
+            try callEach(function, a, slots: slots, c, straightCost: straightCost, each)
+        }
+    }
+
+    /// The calls over registry slots the caller keeps alive.
+    private func callEach(_ function: LuaRef, _ a: LuaRef, slots: [Int32], _ c: LuaRef,
+                          straightCost: Int64?, _ each: (Int, EachCall) -> Void) throws(LuaError) {
+        guard !slots.isEmpty else { return }
         var cost = LuaCallCost()
         try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
-            guard function.core === core, a.core === core, c.core === core, items.allSatisfy({ $0.core === core }) else {
+            guard function.core === core, a.core === core, c.core === core else {
                 throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
             }
             guard lua_checkstack(L, 12) != 0 else { throw StateCore.stackError }
-            let slots = items.map { Int32($0.slot) }
+            let items = slots
             let block = 256
             var raw = [klh_each_result](repeating: klh_each_result(), count: min(block, items.count))
             klh_new_table(L, Int32(2 * raw.count), 0)

@@ -118,7 +118,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     private var viewGeneration: [String: UInt64] = [:]
     /// The view last used for the node at each position of the cycle's node list, with the
     /// node's generation then: a batch finds most views here without hashing.
-    private var viewAt: [(generation: UInt64, ref: LuaRef)?] = []
+    private var viewAtGeneration: [UInt64] = []
+    private var viewAt: LuaRefArray?
     private var podsIndex: LuaRef?
     /// The filter and score hooks, called for every node: their functions, and their size
     /// when they can run without the count hook (see `LuaState.straightCost`).
@@ -154,7 +155,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         for n in nodes { if let g = viewGeneration[n.name] { kept[n.name] = g } }
         nodeViews = nodeViews.filter { entry in kept[entry.value.info.name] == entry.key }
         viewGeneration = kept
-        viewAt = []
+        viewAt = nil
+        viewAtGeneration = []
     }
 
     /// How many node views the plugin keeps.
@@ -347,22 +349,21 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
         defer { add(spent, to: hook.name) }
         do {
             let (st, p) = try cycleRefs(state, pod)
-            var views: [LuaRef] = []
-            views.reserveCapacity(indices.count)
-            if viewAt.count != nodes.count { viewAt = Array(repeating: nil, count: nodes.count) }
+            if viewAt?.count != nodes.count {
+                viewAt = LuaRefArray(of: plugin.state, count: nodes.count)
+                viewAtGeneration = Array(repeating: 0, count: nodes.count)
+            }
+            guard let viewAt else { return out }
             for i in indices {
-                // By position first (generations never repeat, so a hit is this node as it
-                // is now), then by generation.
+                // By position first (generations start at 1 and never repeat, so a hit is
+                // this node as it is now), then by generation.
                 let g = nodes[i].generation
-                if let v = viewAt[i], v.generation == g {
-                    views.append(v.ref)
-                } else {
-                    let ref = try nodeRef(nodes[i])
-                    viewAt[i] = (g, ref)
-                    views.append(ref)
+                if viewAtGeneration[i] != g {
+                    viewAt[i] = try nodeRef(nodes[i])
+                    viewAtGeneration[i] = g
                 }
             }
-            try plugin.state.callEach(function, p, views, st, straightCost: hook.straightCost) { _, c in
+            try plugin.state.callEach(function, p, viewAt, at: indices, st, straightCost: hook.straightCost) { _, c in
                 if let off = switchedOff { out.append(failed(off)); return }
                 spent.calls += 1
                 spent.instructions += c.instructions

@@ -27,6 +27,28 @@ extension LuaHostSuite {
             #expect(state.lastCallCost.instructions == calls.reduce(0) { $0 + $1.instructions })
         }
 
+        /// A LuaRefArray keeps references by position; a call over some positions gets each
+        /// one's own results in the order asked. An empty position, or a reference of
+        /// another state (refused, so the position stays empty), is an error.
+        @Test func aRefArrayIsCalledAtThePositionsAsked() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, "return function(a, item, c) return item.k * 10 end")
+            let a = try state.newTable(), c = try state.newTable()
+            let array = LuaRefArray(of: state, count: 4)
+            for k in [0, 1, 3] { array[k] = try state.reference(.view("node", .map(["k": .integer(Int64(k))]))) }
+            var seen: [(Int, LuaValue)] = []
+            try state.callEach(f, a, array, at: [3, 0, 1, 3], c) { i, call in seen.append((i, call.first)) }
+            #expect(seen.map(\.0) == [0, 1, 2, 3] && seen.map(\.1) == [.integer(30), .integer(0), .integer(10), .integer(30)])
+            #expect(throws: LuaError.self) { try state.callEach(f, a, array, at: [0, 2], c) { _, _ in } }
+            let other = try LuaState()
+            array[1] = try other.reference(.map(["k": .integer(9)]))
+            #expect(array[1] == nil)
+            #expect(throws: LuaError.self) { try state.callEach(f, a, array, at: [1], c) { _, _ in } }
+            // Replacing a reference releases the old one's slot; the array still calls the new.
+            array[3] = try state.reference(.view("node", .map(["k": .integer(7)])))
+            try state.callEach(f, a, array, at: [3], c) { _, call in #expect(call.first == .integer(70)) }
+        }
+
         @Test func anErrorOrARunawayCallFailsOnlyItsItem() throws {
             var limits = LuaLimits()
             limits.instructionsPerCall = 100_000

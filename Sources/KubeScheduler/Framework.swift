@@ -57,6 +57,15 @@ public final class Framework {
     /// it, as in kube-scheduler.
     public private(set) var lastCycleState = CycleState()
     public var postFilters: [any PostFilterPlugin] = [DefaultPreemption()]
+    /// The memo of quick-score sums per node position (see the score phase of `cycle`): the
+    /// quick scores and weights it was made for, and per node the generation and the sum.
+    private struct MemoKey: Equatable {
+        var scores: [QuickScore]
+        var weights: [Int64]
+    }
+    private var memoKey: MemoKey?
+    private var memoGeneration: [UInt64] = []
+    private var memoSum: [Int64] = []
     /// kube-scheduler's percentageOfNodesToScore: 0 (the default) picks the adaptive
     /// percentage, 100 examines every node.
     public var percentageOfNodesToScore = 0
@@ -448,7 +457,47 @@ public final class Framework {
         // The (node, score) list NormalizeScore takes, built only for plugins that have one.
         var list: [(node: String, score: Int64)] = []
         var normalized: [Int64] = []
-        for (plugin, weight, cap) in scores {
+        // The quick scores without NormalizeScore are summed per node once, and the sum is
+        // kept for the node as it is (its generation) while the cycles' quick scores and
+        // weights stay the same: pods of one template (a Deployment's) then cost a lookup
+        // per node, not a formula per plugin.
+        let memoized: [QuickScore?] = scores.map {
+            explain || !quickChecks || $0.plugin.normalizes ? nil : $0.cap.quickScore?.quickScore(state, pod)
+        }
+        let group = memoized.indices.filter { memoized[$0] != nil }
+        if !group.isEmpty {
+            let key = MemoKey(scores: group.map { memoized[$0]! }, weights: group.map { scores[$0].weight })
+            if key != memoKey || memoGeneration.count != nodes.count {
+                memoKey = key
+                memoGeneration = Array(repeating: 0, count: nodes.count)
+                memoSum = Array(repeating: 0, count: nodes.count)
+            }
+            var todo: [Int] = []
+            for (j, i) in feasible.enumerated() {
+                if memoGeneration[i] == nodes[i].generation { totals[j] = totals[j] &+ memoSum[i] } else { todo.append(j) }
+            }
+            if !todo.isEmpty {
+                let todoNodes = todo.map { feasible[$0] }
+                var sums = [Int64](repeating: 0, count: todo.count)
+                var plain = [Bool](repeating: true, count: todo.count)
+                for g in group {
+                    let (plugin, weight, _) = scores[g]
+                    for t in memoized[g]!.fill(&sums, nodes, todoNodes, weight: weight) {
+                        plain[t] = false
+                        let (v, st) = plugin.score(state, pod, nodes[todoNodes[t]])
+                        sums[t] = sums[t] &+ (st.isSuccess ? v : 0) &* weight
+                    }
+                }
+                for (t, j) in todo.enumerated() {
+                    totals[j] = totals[j] &+ sums[t]
+                    if plain[t] {
+                        memoGeneration[todoNodes[t]] = nodes[todoNodes[t]].generation
+                        memoSum[todoNodes[t]] = sums[t]
+                    }
+                }
+            }
+        }
+        for (g, (plugin, weight, cap)) in scores.enumerated() where memoized[g] == nil {
             let quickPlugin = explain || !quickChecks ? nil : cap.quickScore
             if let q = quickPlugin?.quickScore(state, pod) {
                 // Nodes the quick score applies to are scored inline; `score` scores the others.

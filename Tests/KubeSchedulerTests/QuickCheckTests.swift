@@ -90,6 +90,40 @@ struct QuickCheckTests {
         #expect(failures > 1000)
     }
 
+    /// Pods of one template in a row (a Deployment's replicas) reuse each node's summed
+    /// quick scores while the node is unchanged; runs of templates, alternating templates
+    /// and nodes filling up still place every pod as the plain cycles do.
+    @Test(arguments: 1...3)
+    func podsOfOneTemplateGetTheSameOutcome(seed: UInt64) {
+        func run(_ f: Framework) -> [Framework.Result] {
+            var rng = SplitMix64(seed: seed)
+            var infos = Self.cluster(&rng, count: 120)
+            var ties = SplitMix64(seed: seed ^ 0x5eed)
+            let templates = (0..<3).map {
+                Self.pod($0, &rng, nodes: 120).node("").requests(cpu: Int64($0 + 1) * 250, memory: Int64($0 + 1) * Self.gi)
+            }
+            // 60 of the first template, 60 of the second, then 120 alternating between all three.
+            let order = Array(repeating: 0, count: 60) + Array(repeating: 1, count: 60) + (0..<120).map { $0 % 3 }
+            return order.enumerated().map { n, t in
+                var p = templates[t]
+                p.metadata.name = "replica-\(n)"
+                let r = f.schedule(p, nodes: infos) { ties.next() }
+                if let node = r.node, let k = infos.firstIndex(where: { $0.name == node }) {
+                    p.spec.nodeName = node
+                    infos[k].add(p)
+                }
+                return r
+            }
+        }
+        let plain = Framework.defaultProfile()
+        plain.quickChecks = false
+        let a = run(Framework.defaultProfile()), b = run(plain)
+        for i in a.indices {
+            #expect(a[i].node == b[i].node && a[i].total == b[i].total && a[i].failures == b[i].failures, "pod \(i)")
+        }
+        #expect(a.count { $0.node != nil } > 100)
+    }
+
     /// With a Lua filter after the built-in ones (the quick checks then run as one set before
     /// it, chunk by chunk), cycles with and without quick checks also agree, and the Lua
     /// filter is asked about the same nodes.

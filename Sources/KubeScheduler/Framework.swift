@@ -404,7 +404,8 @@ public final class Framework {
                     if q == .all {
                         kept = alive.count
                     } else {
-                        for k in alive where nodes[chunk[k]].passes(q)
+                        let check = QuickFilterSet(q)
+                        for k in alive where nodes[chunk[k]].passes(check)
                             || verdict(f.filter(state, pod, nodes[chunk[k]]), of: f, for: chunk[k], &result, &failure[k]) {
                             alive[kept] = k
                             kept += 1

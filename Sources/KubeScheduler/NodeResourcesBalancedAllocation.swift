@@ -29,7 +29,7 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
     }
 
     /// Whether the resources are cpu and memory, in that order (kube's default).
-    let isCPUMemory: Bool
+    private let isCPUMemory: Bool
 
     /// Whether each configured resource is a scalar resource, in order.
     private let scalar: [Bool]
@@ -54,8 +54,8 @@ public final class NodeResourcesBalancedAllocation: ScorePlugin {
 
     /// The pod's cpu and memory requests of cycle `podCycle` when the resources are kube's
     /// default (cpu and memory), for the per-node fast path.
-    var podCycle: UInt64 = 0
-    var podCPUMemory: (cpu: Int64, memory: Int64) = (0, 0)
+    private var podCycle: UInt64 = 0
+    private var podCPUMemory: (cpu: Int64, memory: Int64) = (0, 0)
 
     public func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
         // kube's default (cpu and memory): two fractions, std = |f1 - f2| / 2.

@@ -57,17 +57,7 @@ extension QuickScorePlugin {
 extension NodeInfo {
     /// Whether the quick check passes this node (false: the plugin's `filter` decides).
     @inline(__always)
-    func passes(_ q: QuickFilter) -> Bool {
-        let st = s
-        switch q {
-        case .all: return true
-        case .schedulable: return !st.unschedulable
-        case .untainted: return !st.hasTaints
-        case .room(let cpu, let memory):
-            return Int64(st.podCount) < st.allowedPodNumber && (cpu <= 0 || cpu <= st.freeCPU)
-                && (memory <= 0 || memory <= st.freeMemory)
-        }
-    }
+    func passes(_ q: QuickFilter) -> Bool { passes(QuickFilterSet(q)) }
 
     /// Whether the node passes every check of the set.
     @inline(__always)
@@ -89,17 +79,21 @@ struct QuickFilterSet {
     var cpu: Int64 = 0, memory: Int64 = 0
 
     init(_ checks: [QuickFilter]) {
-        for c in checks {
-            switch c {
-            case .all: break
-            case .schedulable: cordon = true
-            case .untainted: taints = true
-            case .room(let c, let m):
-                // Room for the larger requests is room for each.
-                cpu = room ? max(cpu, c) : c
-                memory = room ? max(memory, m) : m
-                room = true
-            }
+        for c in checks { add(c) }
+    }
+
+    init(_ check: QuickFilter) { add(check) }
+
+    private mutating func add(_ c: QuickFilter) {
+        switch c {
+        case .all: break
+        case .schedulable: cordon = true
+        case .untainted: taints = true
+        case .room(let c, let m):
+            // Room for the larger requests is room for each.
+            cpu = room ? max(cpu, c) : c
+            memory = room ? max(memory, m) : m
+            room = true
         }
     }
 }

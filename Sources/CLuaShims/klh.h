@@ -31,6 +31,9 @@ typedef struct klh_slab {
     char *bump; /* the unused rest of the newest chunk */
     char *end;
     void *chunks;
+    int region;         /* klh_slab_region_begin: blocks from the bump only */
+    char *region_start;
+    void *region_chunk; /* the chunk the region started in */
 } klh_slab;
 
 typedef struct klh_ctx {
@@ -133,6 +136,11 @@ const char *klh_view_name(lua_State *L, int idx);
  * once the state is closed. */
 void *klh_slab_realloc(klh_slab *s, void *ptr, size_t osize, size_t nsize);
 void klh_slab_release(klh_slab *s);
+/* A region: the blocks taken until klh_slab_region_end lie side by side (no free-list
+ * reuse), from a chunk with at least `expected` bytes left when possible. End gives the
+ * span [start, start + *len), or NULL when the blocks did not fit in one chunk. */
+void klh_slab_region_begin(klh_slab *s, size_t expected);
+const void *klh_slab_region_end(klh_slab *s, size_t *len);
 
 /* Internals shared by the call paths (call.c, budget.c, straight.c, each.c). */
 int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh);

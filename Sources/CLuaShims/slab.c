@@ -10,7 +10,12 @@
  * reused through a free list per size class. Larger blocks use malloc.
  *
  * Lua always passes a block's size when it frees or resizes it, so the class of a block
- * is known from its size and blocks carry no header. */
+ * is known from its size and blocks carry no header.
+ *
+ * A region (klh_slab_region_begin/end) cuts every block from the chunk's unused rest, none
+ * from the free lists, so the objects made meanwhile (a view: its tables, their fields and
+ * nested views) lie side by side in one span of memory that a caller can have brought into
+ * the cache ahead of use (each.c). */
 #include <stdlib.h>
 #include <string.h>
 #include "klh.h"
@@ -24,32 +29,50 @@ static const unsigned char klh_class_of16[KLH_SLAB_MAX / 16 + 1] = {0, 0, 1, 2, 
 static int klh_class(size_t size) { return klh_class_of16[(size + 15) / 16]; }
 
 
+/* Starts a new chunk; what is left of the last one goes to the free lists. */
+static int klh_slab_new_chunk(klh_slab *s) {
+    while (s->bump != NULL && s->end - s->bump >= 16) {
+        int f = KLH_SLAB_CLASSES - 1;
+        while (klh_class_size[f] > (size_t)(s->end - s->bump)) f--;
+        *(void **)s->bump = s->free_list[f];
+        s->free_list[f] = s->bump;
+        s->bump += klh_class_size[f];
+    }
+    char *chunk = (char *)malloc(KLH_SLAB_CHUNK);
+    if (chunk == NULL) return 0;
+    *(void **)chunk = s->chunks; /* the first bytes link the state's chunks */
+    s->chunks = chunk;
+    s->bump = chunk + 16;
+    s->end = chunk + KLH_SLAB_CHUNK;
+    return 1;
+}
+
 static void *klh_slab_take(klh_slab *s, int k) {
-    void *p = s->free_list[k];
+    void *p = s->region ? NULL : s->free_list[k];
     if (p != NULL) {
         s->free_list[k] = *(void **)p;
         return p;
     }
     size_t size = klh_class_size[k];
-    if (s->bump == NULL || s->bump + size > s->end) {
-        /* a new chunk; what is left of the last one goes to the free lists */
-        while (s->bump != NULL && s->end - s->bump >= 16) {
-            int f = KLH_SLAB_CLASSES - 1;
-            while (klh_class_size[f] > (size_t)(s->end - s->bump)) f--;
-            *(void **)s->bump = s->free_list[f];
-            s->free_list[f] = s->bump;
-            s->bump += klh_class_size[f];
-        }
-        char *chunk = (char *)malloc(KLH_SLAB_CHUNK);
-        if (chunk == NULL) return NULL;
-        *(void **)chunk = s->chunks; /* the first bytes link the state's chunks */
-        s->chunks = chunk;
-        s->bump = chunk + 16;
-        s->end = chunk + KLH_SLAB_CHUNK;
-    }
+    if ((s->bump == NULL || s->bump + size > s->end) && !klh_slab_new_chunk(s)) return NULL;
     p = s->bump;
     s->bump += size;
     return p;
+}
+
+void klh_slab_region_begin(klh_slab *s, size_t expected) {
+    if (s->bump == NULL || (size_t)(s->end - s->bump) < expected) (void)klh_slab_new_chunk(s);
+    s->region = 1;
+    s->region_start = s->bump;
+    s->region_chunk = s->chunks;
+}
+
+const void *klh_slab_region_end(klh_slab *s, size_t *len) {
+    s->region = 0;
+    *len = 0;
+    if (s->region_start == NULL || s->chunks != s->region_chunk || s->bump < s->region_start) return NULL;
+    *len = (size_t)(s->bump - s->region_start);
+    return *len > 0 ? s->region_start : NULL;
 }
 
 static void klh_slab_give(klh_slab *s, void *p, int k) {

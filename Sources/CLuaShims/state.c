@@ -115,3 +115,15 @@ void klh_full_gc(lua_State *L) {
     lua_gc(L, LUA_GCCOLLECT, 0);
     c->enforce = saved;
 }
+
+/* A view's objects side by side (slab.c); 16 KiB covers a node view with its nested ones. */
+#define KLH_REGION_EXPECTED (16 * 1024)
+
+void klh_region_begin(lua_State *L) { klh_slab_region_begin(&klh_ctx_of(L)->slab, KLH_REGION_EXPECTED); }
+
+const void *klh_region_end(lua_State *L, int32_t *len) {
+    size_t n = 0;
+    const void *p = klh_slab_region_end(&klh_ctx_of(L)->slab, &n);
+    *len = p != NULL && n <= INT32_MAX ? (int32_t)n : 0;
+    return *len > 0 ? p : NULL;
+}

@@ -8,11 +8,18 @@ public final class LuaRef: Hashable {
     let core: StateCore
     let slot: Int32
     let identity: UInt
+    /// Where the value's objects lie side by side, when it was made in one span
+    /// (``LuaState/reference(_:inOneSpan:)``): calls over many references have the next
+    /// one's span read into the cache ahead of its call.
+    let span: UnsafeRawPointer?
+    let spanLength: Int32
 
-    init(core: StateCore, slot: Int32, identity: UInt) {
+    init(core: StateCore, slot: Int32, identity: UInt, span: UnsafeRawPointer? = nil, spanLength: Int32 = 0) {
         self.core = core
         self.slot = slot
         self.identity = identity
+        self.span = span
+        self.spanLength = span == nil ? 0 : spanLength
         _ = klh_live_refs_add(1)
     }
 
@@ -43,12 +50,16 @@ public final class LuaRefArray {
     let core: StateCore
     private var refs: [LuaRef?]
     private var slotList: [Int32]
+    private var spanList: [UnsafeRawPointer?]
+    private var spanLengths: [Int32]
 
     /// `count` empty positions for references of `state`.
     public init(of state: LuaState, count: Int) {
         core = state.core
         refs = Array(repeating: nil, count: count)
         slotList = Array(repeating: 0, count: count)
+        spanList = Array(repeating: nil, count: count)
+        spanLengths = Array(repeating: 0, count: count)
     }
 
     public var count: Int { refs.count }
@@ -61,19 +72,28 @@ public final class LuaRefArray {
             let ref = newValue?.core === core ? newValue : nil
             refs[i] = ref
             slotList[i] = ref?.slot ?? 0
+            spanList[i] = ref?.span
+            spanLengths[i] = ref?.spanLength ?? 0
         }
     }
 
-    /// The slots at `positions`, in order; an empty position is an error.
-    func slots(at positions: [Int]) throws(LuaError) -> [Int32] {
+    /// The slots at `positions`, in order, with the spans of their values (nil where the
+    /// value was not made in one span); an empty position is an error.
+    func slots(at positions: [Int]) throws(LuaError) -> (slots: [Int32], spans: [UnsafeRawPointer?], lengths: [Int32]) {
         var out: [Int32] = []
+        var spans: [UnsafeRawPointer?] = []
+        var lengths: [Int32] = []
         out.reserveCapacity(positions.count)
+        spans.reserveCapacity(positions.count)
+        lengths.reserveCapacity(positions.count)
         for i in positions {
             guard i >= 0, i < refs.count, refs[i] != nil else {
                 throw LuaError(kind: .conversion, message: "no reference at position \(i)")
             }
             out.append(slotList[i])
+            spans.append(spanList[i])
+            lengths.append(spanLengths[i])
         }
-        return out
+        return (out, spans, lengths)
     }
 }

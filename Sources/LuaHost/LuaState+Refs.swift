@@ -8,13 +8,28 @@ extension LuaState {
     /// Converts `value` once and keeps the result in the registry until the returned
     /// reference is dropped.
     public func reference(_ value: LuaValue) throws(LuaError) -> LuaRef {
+        try reference(value, inOneSpan: false)
+    }
+
+    /// ``reference(_:)``, with `inOneSpan` making the value's objects lie side by side in
+    /// memory (a view read over and over, such as a node's): ``callEach(_:_:_:at:_:straightCost:_:)``
+    /// then has the next item's objects read into the cache while the current call runs.
+    public func reference(_ value: LuaValue, inOneSpan: Bool) throws(LuaError) -> LuaRef {
         guard let L = core.current else { throw StateCore.closedError }
         let top = lua_gettop(L)
-        try core.push(value, on: L, root: "value")
+        var length: Int32 = 0
+        var span: UnsafeRawPointer?
+        if inOneSpan {
+            klh_region_begin(L)
+            defer { span = klh_region_end(L, &length) }
+            try core.push(value, on: L, root: "value")
+        } else {
+            try core.push(value, on: L, root: "value")
+        }
         let identity = UInt(bitPattern: lua_topointer(L, -1))
         let slot = klh_ref(L)
         lua_settop(L, top)
-        return LuaRef(core: core, slot: slot, identity: identity)
+        return LuaRef(core: core, slot: slot, identity: identity, span: span, spanLength: length)
     }
 
     /// A new empty table, kept in the registry.
@@ -114,7 +129,8 @@ extension LuaState {
         guard items.allSatisfy({ $0.core === core }) else {
             throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
         }
-        try callEach(function, a, slots: items.map(\.slot), c, straightCost: straightCost, each)
+        try callEach(function, a, slots: items.map(\.slot), spans: items.map(\.span), lengths: items.map(\.spanLength), c,
+                     straightCost: straightCost, each)
     }
 
     /// ``callEach(_:_:_:_:straightCost:_:)`` over the references of `items` at `positions`
@@ -125,15 +141,15 @@ extension LuaState {
         guard items.core === core else {
             throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
         }
-        let slots = try items.slots(at: positions)
+        let (slots, spans, lengths) = try items.slots(at: positions)
         try withExtendedLifetime(items) { () throws(LuaError) in
-            try callEach(function, a, slots: slots, c, straightCost: straightCost, each)
+            try callEach(function, a, slots: slots, spans: spans, lengths: lengths, c, straightCost: straightCost, each)
         }
     }
 
     /// The calls over registry slots the caller keeps alive.
-    private func callEach(_ function: LuaRef, _ a: LuaRef, slots: [Int32], _ c: LuaRef,
-                          straightCost: Int64?, _ each: (Int, EachCall) -> Void) throws(LuaError) {
+    private func callEach(_ function: LuaRef, _ a: LuaRef, slots: [Int32], spans: [UnsafeRawPointer?], lengths: [Int32],
+                          _ c: LuaRef, straightCost: Int64?, _ each: (Int, EachCall) -> Void) throws(LuaError) {
         guard !slots.isEmpty else { return }
         var cost = LuaCallCost()
         try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
@@ -154,10 +170,14 @@ extension LuaState {
                 while from < Int32(end) {
                     var status: Int32 = LUA_OK
                     let stopped = slots.withUnsafeBufferPointer { s in
-                        raw.withUnsafeMutableBufferPointer { r in
-                            klh_pcall_each(L, function.slot, a.slot, c.slot, s.baseAddress, Int32(first), from, Int32(end),
-                                           straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
-                                           extras, r.baseAddress, &status)
+                        spans.withUnsafeBufferPointer { sp in
+                            lengths.withUnsafeBufferPointer { ln in
+                                raw.withUnsafeMutableBufferPointer { r in
+                                    klh_pcall_each(L, function.slot, a.slot, c.slot, s.baseAddress, Int32(first), from, Int32(end),
+                                                   straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
+                                                   extras, sp.baseAddress, ln.baseAddress, r.baseAddress, &status)
+                                }
+                            }
                         }
                     }
                     // Calls before the one that stopped (or all of the block) are done.

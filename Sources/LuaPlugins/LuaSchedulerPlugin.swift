@@ -175,7 +175,7 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// field is built on first use.
     func nodeRef(_ node: NodeInfo) throws(LuaError) -> LuaRef {
         if let c = nodeViews[node.generation] { return c.view }
-        let view = try plugin.state.reference(Views.node(node, pods: false))
+        let view = try plugin.state.reference(Views.node(node, pods: false), inOneSpan: true)
         if podsIndex == nil {
             let fetch = plugin.state.function { [weak self] args throws(LuaCallbackError) in
                 guard let self, let name = args.first?.stringValue, let g = self.viewGeneration[name],

@@ -49,6 +49,53 @@ extension LuaHostSuite {
             try state.callEach(f, a, array, at: [3], c) { _, call in #expect(call.first == .integer(70)) }
         }
 
+        /// A view referenced `inOneSpan` lies in its span, even where freed blocks of the
+        /// right sizes wait for reuse; spans do not overlap, and calls over such references
+        /// (which have the next one's span read ahead) read each view as usual.
+        @Test func aViewMadeInOneSpanLiesInItsSpan() throws {
+            let state = try LuaState()
+            let value = LuaValue.view("node", .map([
+                "name": .string("n1"),
+                "free": .view("free", .map(["cpu": .integer(4000), "memory": .integer(1 << 30)])),
+                "labels": .view("labels", .map(["zone": .string("a")])),
+            ]))
+            let spread = try state.reference(value)
+            #expect(spread.span == nil && spread.spanLength == 0)
+            // Garbage: thousands of views made and dropped, so the collector frees blocks of
+            // every size a view takes.
+            for _ in 0..<3000 { _ = try state.reference(value) }
+            let refs = try (0..<40).map { _ in try state.reference(value, inOneSpan: true) }
+            for r in refs {
+                let start = try #require(r.span.map { UInt(bitPattern: $0) })
+                #expect(r.spanLength > 200)
+                #expect(r.identity >= start && r.identity < start + UInt(r.spanLength))
+            }
+            let spans = refs.compactMap { r in r.span.map { (UInt(bitPattern: $0), UInt(r.spanLength)) } }.sorted { $0.0 < $1.0 }
+            for (x, y) in zip(spans, spans.dropFirst()) { #expect(x.0 + x.1 <= y.0) }
+            let f = try luaFunction(state, "return function(a, n, c) return n.free.cpu + #n.name + #n.labels.zone end")
+            let a = try state.newTable(), c = try state.newTable()
+            let array = LuaRefArray(of: state, count: refs.count)
+            for (i, r) in refs.enumerated() { array[i] = r }
+            var got: [LuaValue] = []
+            try state.callEach(f, a, array, at: Array((0..<refs.count).reversed()), c) { _, call in got.append(call.first) }
+            #expect(got == Array(repeating: .integer(4003), count: refs.count))
+        }
+
+        /// A value too large for one span gets none, and is called as any other.
+        @Test func aValueTooLargeForOneSpanGetsNone() throws {
+            let state = try LuaState()
+            var entries: [String: LuaValue] = [:]
+            for k in 0..<2000 { entries["k\(k)"] = .view("entry", .map(["v": .integer(Int64(k))])) }
+            let big = try state.reference(.view("node", .map(entries)), inOneSpan: true)
+            #expect(big.span == nil && big.spanLength == 0)
+            let f = try luaFunction(state, "return function(a, n, c) return n.k1999.v end")
+            let array = LuaRefArray(of: state, count: 1)
+            array[0] = big
+            try state.callEach(f, try state.newTable(), array, at: [0], try state.newTable()) { _, call in
+                #expect(call.first == .integer(1999))
+            }
+        }
+
         @Test func anErrorOrARunawayCallFailsOnlyItsItem() throws {
             var limits = LuaLimits()
             limits.instructionsPerCall = 100_000

@@ -91,7 +91,14 @@ typedef struct klh_each_result {
  * of the stack and whose status is in *status. */
 int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, int base_index, int from, int count,
                    int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
-                   klh_each_result *out, int *status);
+                   const void *const *regions, const int32_t *lengths, klh_each_result *out, int *status);
+/* The objects the state allocates between begin and end (a view being built) lie side by
+ * side: end gives the span's start and its length in *len (NULL and 0 when they did not
+ * fit in one span). klh_pcall_each, given the spans of its items (`regions`, `lengths`,
+ * indexed as `items`; either NULL for none), has the next item's span brought into the
+ * cache while the current call runs. */
+void klh_region_begin(struct lua_State *L);
+const void *klh_region_end(struct lua_State *L, int32_t *len);
 /* Resumes co (function/args already pushed on co) under the cap. */
 int klh_resume(struct lua_State *co, struct lua_State *from, int nargs, int *nres);
 /* Formats the error object at idx (no metamethods, escaped, truncated) into the error

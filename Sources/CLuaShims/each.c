@@ -53,6 +53,11 @@ int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, i
     extras = lua_absindex(L, extras);
     klh_push_msgh(L);
     int msgh = lua_gettop(L);
+    /* the function (also where a verdict is located), a and c, once for every call */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, function);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, a);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c);
+    int fixed = lua_gettop(L);
     int spans = regions != NULL && lengths != NULL;
     if (spans && from < count) klh_prefetch(regions[from], lengths[from]);
     for (int k = from; k < count; k++) {
@@ -60,11 +65,10 @@ int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, i
         if (spans && k + 1 < count) klh_prefetch(regions[k + 1], lengths[k + 1]);
         klh_budget_reset(ctx, budget, wall_ns);
         int64_t started = timed ? klh_budget_clock_ns() : 0;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, function); /* kept at msgh + 1, to locate a verdict */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, function);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, a);
+        lua_pushvalue(L, msgh + 1);
+        lua_pushvalue(L, msgh + 2);
         lua_rawgeti(L, LUA_REGISTRYINDEX, items[k]);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, c);
+        lua_pushvalue(L, msgh + 3);
         int straight = klh_straight_arm(L, straight_cost);
         if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
         int st = klh_pcall_with(L, 3, 2, msgh);
@@ -76,9 +80,9 @@ int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, i
             *status = st;
             return k; /* the error object is on top */
         }
-        klh_each_record(L, msgh + 2, extras, 2 * (k - base_index) + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
-        klh_each_record(L, msgh + 3, extras, 2 * (k - base_index) + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
-        lua_settop(L, msgh);
+        klh_each_record(L, fixed + 1, extras, 2 * (k - base_index) + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
+        klh_each_record(L, fixed + 2, extras, 2 * (k - base_index) + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
+        lua_settop(L, fixed);
     }
     lua_settop(L, msgh - 1);
     *status = LUA_OK;

@@ -25,6 +25,8 @@
 #include <string.h>
 #include "klh.h"
 
+static int klh_callee_checked(lua_State *L);
+
 #define KLH_STRAIGHT_MAX_DUMP (256 * 1024)
 #define KLH_OP_MASK 0x7F
 #define KLH_OP_JMP 56
@@ -125,6 +127,7 @@ static int klh_straight_checked(lua_State *L) {
         lua_settop(L, top);
     }
     verdict = ok;
+    if (ok) (void)klh_callee_checked(L);
     return verdict;
 }
 
@@ -199,17 +202,95 @@ static int64_t klh_slot_cost(lua_State *L, klh_ctx *c, int fidx) {
     return cost;
 }
 
+/* The function a call event is entering, read straight from the event's CallInfo: the
+ * frame's first field points at the called value on the stack, a TValue whose first word
+ * is the object and whose tag follows it (Lua 5.4's lstate.h and lobject.h). Only a Lua
+ * closure (tag LUA_VLCL | BIT_ISCOLLECTABLE) is read; anything else, or a Lua build where
+ * klh_callee_checked found the layout different, gives NULL and the hook asks lua_getinfo.
+ * A hit in the cost slots then costs a few loads instead of a lua_getinfo call. */
+#define KLH_TAG_LUA_CLOSURE (6 | (0 << 4) | (1 << 6))
+static int klh_callee_layout = -1; /* -1 unchecked, 0 different, 1 as expected */
+
+static const void *klh_callee_read(const lua_Debug *ar) {
+    const char *func = *(const char *const *)(const void *)ar->i_ci;
+    if (func == NULL || *(const unsigned char *)(func + sizeof(void *)) != KLH_TAG_LUA_CLOSURE) return NULL;
+    return *(const void *const *)(const void *)func;
+}
+
+static const void *klh_callee_fast(const lua_Debug *ar) {
+    return klh_callee_layout == 1 ? klh_callee_read(ar) : NULL;
+}
+
+/* Checks klh_callee_read against lua_getinfo on calls of a Lua function and of a C function
+ * (which must read as NULL); run once per process. */
+static _Thread_local const void *klh_probe_read, *klh_probe_info;
+static _Thread_local int klh_probe_calls;
+static int klh_probe_cfunction(lua_State *L) {
+    (void)L;
+    return 0;
+}
+static void klh_probe_hook(lua_State *L, lua_Debug *ar) {
+    if (klh_probe_calls++ > 0) return;
+    klh_probe_read = klh_callee_read(ar);
+    klh_probe_info = NULL;
+    if (lua_getinfo(L, "f", ar)) {
+        klh_probe_info = lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1) ? lua_topointer(L, -1) : NULL;
+        lua_pop(L, 1);
+    }
+}
+
+static int klh_probe(lua_State *L, int fidx) {
+    lua_Hook saved = lua_gethook(L);
+    int mask = lua_gethookmask(L), count = lua_gethookcount(L);
+    klh_probe_calls = 0;
+    klh_probe_read = klh_probe_info = (const void *)&klh_probe_calls;
+    lua_pushvalue(L, fidx);
+    lua_sethook(L, klh_probe_hook, LUA_MASKCALL, 0);
+    int ok = lua_pcall(L, 0, 0, 0) == LUA_OK;
+    lua_sethook(L, saved, mask, count);
+    return ok && klh_probe_calls > 0 && klh_probe_read == klh_probe_info;
+}
+
+static int klh_callee_checked(lua_State *L) {
+    if (klh_callee_layout >= 0) return klh_callee_layout;
+    int top = lua_gettop(L);
+    int ok = lua_checkstack(L, 4) && luaL_loadstring(L, "local a = ... return a") == LUA_OK;
+    int lua_fn = lua_gettop(L);
+    if (ok) {
+        /* the Lua function reads as itself */
+        ok = klh_probe(L, lua_fn) && klh_probe_read == lua_topointer(L, lua_fn) && klh_probe_read != NULL;
+    }
+    if (ok) {
+        /* a C function reads as NULL */
+        lua_pushcfunction(L, klh_probe_cfunction);
+        ok = klh_probe(L, lua_gettop(L)) && klh_probe_read == NULL;
+    }
+    lua_settop(L, top);
+    klh_callee_layout = ok;
+    return ok;
+}
+
+int klh_straight_reads_callee(void) { return klh_callee_layout == 1; }
+
 static void klh_call_hook(lua_State *L, lua_Debug *ar) {
     klh_ctx *c = klh_ctx_of(L);
     if (c->straight_entry) {
         c->straight_entry = 0; /* the straight function itself starting */
         return;
     }
-    if (lua_checkstack(L, 6) && lua_getinfo(L, "f", ar)) {
+    const void *fn = klh_callee_fast(ar);
+    size_t k = ((uintptr_t)fn >> 4) % KLH_COST_SLOTS;
+    if (fn != NULL && c->cost_slots[k].fn == fn) {
+        int64_t cost = c->cost_slots[k].cost;
+        if (cost > 0 && cost < c->budget - c->spent) {
+            c->spent += cost; /* another straight function: paid per entry */
+            return;
+        }
+    } else if (lua_checkstack(L, 6) && lua_getinfo(L, "f", ar)) {
         int64_t cost = klh_slot_cost(L, c, lua_gettop(L));
         lua_pop(L, 1);
         if (cost > 0 && cost < c->budget - c->spent) {
-            c->spent += cost; /* another straight function: paid per entry */
+            c->spent += cost;
             return;
         }
     }

@@ -60,6 +60,10 @@ extension LuaState {
     /// bytecode has no loop and no backward jump), else nil. Such a function can be called
     /// with `straightCost` (see `straight.c`): no per-instruction count hook while it calls
     /// nothing, its size charged to the budget instead.
+    /// Whether the straight path's call hook reads the function a call enters from the
+    /// call's own frame (this Lua build's layout checked), instead of asking lua_getinfo.
+    static var straightReadsCallee: Bool { klh_straight_reads_callee() == 1 }
+
     public func straightCost(of function: LuaRef) -> Int64? {
         guard let L = core.current, function.core === core, lua_checkstack(L, 4) != 0 else { return nil }
         let top = lua_gettop(L)

@@ -20,6 +20,29 @@ extension LuaHostSuite {
             }
         }
 
+        /// On this Lua build the call hook finds the function a call enters without asking
+        /// lua_getinfo (the layout it reads is checked once against lua_getinfo), and a
+        /// straight function calling straight helpers is charged each helper's size per call.
+        @Test func theCallHookReadsTheCalleeAndChargesHelpers() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, """
+            local function half(x) return x // 2 end
+            local function third(x) return x // 3 end
+            return function(a, b, c) return half(b.v) + third(b.v) + half(a.v) end
+            """)
+            let cost = try #require(state.straightCost(of: f))
+            #expect(LuaState.straightReadsCallee)
+            let a = try state.reference(.map(["v": .integer(10)]))
+            let b = try state.reference(.view("node", .map(["v": .integer(12)])))
+            let c = try state.newTable()
+            let helper = try #require(state.straightCost(of: try luaFunction(state, "return function(x) return x // 2 end")))
+            for _ in 0..<3 {
+                let r = try state.call(f, a, b, c, straightCost: cost)
+                #expect(r.0 == .integer(15))
+                #expect(state.lastCallCost.instructions == Int(cost + 3 * helper))
+            }
+        }
+
         @Test func aStraightCallGivesTheSameResultsAndChargesItsSize() throws {
             let state = try LuaState()
             let f = try luaFunction(state, "return function(a, b, c) return a.v + b.v + #c, 'ok' end")

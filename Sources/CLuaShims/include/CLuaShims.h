@@ -67,6 +67,10 @@ int klh_pcall(struct lua_State *L, int nargs);
 /* The instruction count of the Lua function at idx when it can run each of its instructions
  * at most once (no backward jump, no loop instruction), else -1. See straight.c. */
 int64_t klh_straight_cost(struct lua_State *L, int idx);
+/* 1 when the call hook reads the function a call enters from the call's own frame (the
+ * layout of this Lua build was checked by klh_straight_cost's first run), 0 when it asks
+ * lua_getinfo for it. */
+int klh_straight_reads_callee(void);
 /* klh_pcall for a function klh_straight_cost accepted: runs it without the count hook while
  * it calls nothing, charging `cost` instructions up front. See straight.c. */
 int klh_pcall_straight(struct lua_State *L, int nargs, int64_t cost);

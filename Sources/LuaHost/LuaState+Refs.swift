@@ -164,7 +164,20 @@ extension LuaState {
             let items = slots
             let block = 256
             var raw = [klh_each_result](repeating: klh_each_result(), count: min(block, items.count))
-            klh_new_table(L, Int32(2 * raw.count), 0)
+            // The state's results table, or a table of its own if a callEach is already
+            // using that one.
+            let shared = !core.eachResultsInUse
+            if shared {
+                if core.eachResults == 0 {
+                    klh_new_table(L, Int32(2 * block), 0)
+                    core.eachResults = klh_ref(L)
+                }
+                klh_push_ref(L, core.eachResults)
+                core.eachResultsInUse = true
+            } else {
+                klh_new_table(L, Int32(2 * raw.count), 0)
+            }
+            defer { if shared { core.eachResultsInUse = false } }
             let extras = lua_gettop(L)
             let budget = Int64(max(1, core.limits.instructionsPerCall))
             var first = 0
@@ -223,7 +236,12 @@ extension LuaState {
         case KLH_EACH_FLOAT: return .number(d)
         default:
             lua_rawgeti(L, extras, slot)
-            defer { lua_settop(L, -2) }
+            defer {
+                lua_settop(L, -2)
+                // the slot is read once: the table keeps no result alive
+                lua_pushnil(L)
+                lua_rawseti(L, extras, slot)
+            }
             return try core.value(at: lua_gettop(L), on: L, root: "result")
         }
     }

@@ -25,6 +25,12 @@ final class StateCore {
     /// they live as long as the state. Capped: views of rare shapes get their own.
     var sharedKeyLists: [String: Int32] = [:]
     static let maxSharedKeyLists = 1024
+    /// The table callEach leaves results that are not plain values in (a registry slot,
+    /// made on first use, 0 before), kept for the next call instead of a new table per
+    /// crossing, whose garbage would have the collector walk every view again and again;
+    /// and whether a callEach is using it.
+    var eachResults: Int32 = 0
+    var eachResultsInUse = false
 
     static let maxPrintedLines = 1000
     static let maxPrintedLineBytes = 1024

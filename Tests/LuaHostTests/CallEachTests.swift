@@ -96,6 +96,32 @@ extension LuaHostSuite {
             }
         }
 
+        /// Results that are not plain values pass through a table the state keeps for the
+        /// next crossing; once read they are not kept alive by it, and the next crossing
+        /// starts clean.
+        @Test func resultTablesAreNotKeptAlive() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, """
+            return function(a, item, c)
+              if c.big then return string.rep('x', 100000) .. item.k, { k = item.k } end
+              return item.k
+            end
+            """)
+            let a = try state.newTable()
+            let big = try state.reference(.map(["big": .boolean(true)])), small = try state.newTable()
+            let items = try (1...20).map { try state.reference(.view("node", .map(["k": .integer(Int64($0))]))) }
+            let before = state.memoryInUse
+            var lengths: [Int] = []
+            try state.callEach(f, a, items, big) { _, call in
+                if case .string(let s) = call.first { lengths.append(s.utf8.count) }
+                #expect(call.second == .map(["k": .integer(Int64(lengths.count))]))
+            }
+            #expect(lengths == (1...20).map { 100_000 + String($0).utf8.count })
+            #expect(state.memoryInUse < before + 200_000)
+            let plain = try state.callEach(f, a, items, small)
+            #expect(plain.map(\.first) == (1...20).map { .integer(Int64($0)) } && plain.allSatisfy { $0.second == .nil })
+        }
+
         @Test func anErrorOrARunawayCallFailsOnlyItsItem() throws {
             var limits = LuaLimits()
             limits.instructionsPerCall = 100_000

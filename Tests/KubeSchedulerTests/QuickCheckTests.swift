@@ -248,6 +248,48 @@ struct QuickCheckTests {
         #expect(r2.failures.map(\.node) == ["n5"] && r2.node == "n6" && r2.total == 7)
     }
 
+    /// The framework keeps a cycle's plugin lists between cycles: a plugin switched off
+    /// between two cycles (its `isEnabled` turned false, for the rest of the run) takes no
+    /// part in the next one, its filter nor its score, and a plugin switched off during a
+    /// cycle makes the cycle run again without it.
+    @Test func aPluginSwitchedOffLeavesTheNextCycles() {
+        final class Picky: FilterPlugin, ScorePlugin {
+            let name = "Picky"
+            var isEnabled = true
+            var offAfter = Int.max
+            var filtered = 0, scored = 0
+            func filter(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> Status {
+                filtered += 1
+                if filtered >= offAfter { isEnabled = false }
+                return node.name == "n0" ? .success : Status(.unschedulable, ["not n0"], plugin: name)
+            }
+            func score(_ state: CycleState, _ pod: Pod, _ node: NodeInfo) -> (Int64, Status) {
+                scored += 1
+                return (node.name == "n0" ? 100 : 0, .success)
+            }
+        }
+        let nodes = (0..<4).map { NodeInfo(node: Node.make("n\($0)", cpu: 4000, memory: 8 * Self.gi)) }
+        let picky = Picky()
+        let f = Framework(filters: Framework.defaultFilters() + [picky], scores: [(picky, 1)])
+        f.fallbackScores = Framework.defaultProfile().scores
+        #expect(f.schedule(Pod.make("p1").requests(cpu: 100), nodes: nodes) { 0 }.node == "n0")
+        #expect(f.schedule(Pod.make("p2").requests(cpu: 100), nodes: nodes) { 0 }.failures.count == 3)
+        let (filtered, scored) = (picky.filtered, picky.scored)
+        picky.isEnabled = false
+        // Without Picky every node is feasible, and the default scores (the fallback) pick.
+        let r = f.schedule(Pod.make("p3").requests(cpu: 100), nodes: nodes) { 0 }
+        #expect(r.failures.isEmpty && r.node != nil)
+        #expect(picky.filtered == filtered && picky.scored == scored)
+        // Switched off during a cycle: that cycle runs again without it.
+        let picky2 = Picky()
+        let g = Framework(filters: Framework.defaultFilters() + [picky2], scores: [(picky2, 1)])
+        g.fallbackScores = Framework.defaultProfile().scores
+        #expect(g.schedule(Pod.make("q1").requests(cpu: 100), nodes: nodes) { 0 }.node == "n0")
+        picky2.offAfter = picky2.filtered + 2
+        let r2 = g.schedule(Pod.make("q2").requests(cpu: 100), nodes: nodes) { 0 }
+        #expect(r2.failures.isEmpty && r2.node != nil && !picky2.isEnabled)
+    }
+
     /// InterPodAffinity looks for existing pods with affinity terms only while some node holds
     /// one; a node that does makes the scan happen, and an anti-affinity pod is honoured.
     @Test func anExistingAntiAffinityPodIsSeen() {

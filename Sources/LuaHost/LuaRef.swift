@@ -9,7 +9,7 @@ public final class LuaRef: Hashable {
     let slot: Int32
     let identity: UInt
     /// Where the value's objects lie side by side, when it was made in one span
-    /// (``LuaState/reference(_:inOneSpan:)``): calls over many references have the next
+    /// (``LuaState/reference(_:inOneSpan:)``): calls over many references have a later
     /// one's span read into the cache ahead of its call.
     let span: UnsafeRawPointer?
     let spanLength: Int32

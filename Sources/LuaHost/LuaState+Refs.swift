@@ -13,7 +13,7 @@ extension LuaState {
 
     /// ``reference(_:)``, with `inOneSpan` making the value's objects lie side by side in
     /// memory (a view read over and over, such as a node's): ``callEach(_:_:_:at:_:straightCost:_:)``
-    /// then has the next item's objects read into the cache while the current call runs.
+    /// then has a later item's objects read into the cache while the current call runs.
     public func reference(_ value: LuaValue, inOneSpan: Bool) throws(LuaError) -> LuaRef {
         guard let L = core.current else { throw StateCore.closedError }
         let top = lua_gettop(L)
@@ -56,14 +56,14 @@ extension LuaState {
         withBytes(key) { ptr, count in klh_view_add_lazy(L, -2, ptr, count) }
     }
 
-    /// The number of VM instructions of `function` when each can run at most once (its
-    /// bytecode has no loop and no backward jump), else nil. Such a function can be called
-    /// with `straightCost` (see `straight.c`): no per-instruction count hook while it calls
-    /// nothing, its size charged to the budget instead.
     /// Whether the straight path's call hook reads the function a call enters from the
     /// call's own frame (this Lua build's layout checked), instead of asking lua_getinfo.
     static var straightReadsCallee: Bool { klh_straight_reads_callee() == 1 }
 
+    /// The number of VM instructions of `function` when each can run at most once (its
+    /// bytecode has no loop and no backward jump), else nil. Such a function can be called
+    /// with `straightCost` (see `straight.c`): no per-instruction count hook while it calls
+    /// nothing, its size charged to the budget instead.
     public func straightCost(of function: LuaRef) -> Int64? {
         guard let L = core.current, function.core === core, lua_checkstack(L, 4) != 0 else { return nil }
         let top = lua_gettop(L)

@@ -99,8 +99,8 @@ int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *i
 /* The objects the state allocates between begin and end (a view being built) lie side by
  * side: end gives the span's start and its length in *len (NULL and 0 when they did not
  * fit in one span). klh_pcall_each, given the spans of its items (`regions`, `lengths`,
- * indexed as `items`; either NULL for none), has the next item's span brought into the
- * cache while the current call runs. */
+ * indexed as `items`; either NULL for none), has the span of the item two calls ahead
+ * brought into the cache while the current call runs. */
 void klh_region_begin(struct lua_State *L);
 const void *klh_region_end(struct lua_State *L, int32_t *len);
 /* Resumes co (function/args already pushed on co) under the cap. */

@@ -51,7 +51,7 @@ extension LuaHostSuite {
 
         /// A view referenced `inOneSpan` lies in its span, even where freed blocks of the
         /// right sizes wait for reuse; spans do not overlap, and calls over such references
-        /// (which have the next one's span read ahead) read each view as usual.
+        /// (which have a later one's span read ahead) read each view as usual.
         @Test func aViewMadeInOneSpanLiesInItsSpan() throws {
             let state = try LuaState()
             let value = LuaValue.view("node", .map([

@@ -180,9 +180,11 @@ static int64_t klh_cached_cost(lua_State *L, klh_ctx *c, int fidx) {
  * address while a registry table holds the function at the same slot, so the address cannot
  * be reused by another function meanwhile. A miss asks klh_cached_cost and takes the slot. */
 static const char klh_slots_key = 'c';
+static size_t klh_slot_of(const void *fn) { return ((uintptr_t)fn >> 4) % KLH_COST_SLOTS; }
+
 static int64_t klh_slot_cost(lua_State *L, klh_ctx *c, int fidx) {
     const void *fn = lua_topointer(L, fidx);
-    size_t k = ((uintptr_t)fn >> 4) % KLH_COST_SLOTS;
+    size_t k = klh_slot_of(fn);
     if (fn != NULL && c->cost_slots[k].fn == fn) return c->cost_slots[k].cost;
     int64_t cost = klh_cached_cost(L, c, fidx);
     int saved = c->enforce;
@@ -278,21 +280,19 @@ static void klh_call_hook(lua_State *L, lua_Debug *ar) {
         c->straight_entry = 0; /* the straight function itself starting */
         return;
     }
+    /* the callee's size: from its slot when its frame names it and the slot holds it, else
+     * through lua_getinfo (which fills the slot) */
     const void *fn = klh_callee_fast(ar);
-    size_t k = ((uintptr_t)fn >> 4) % KLH_COST_SLOTS;
-    if (fn != NULL && c->cost_slots[k].fn == fn) {
-        int64_t cost = c->cost_slots[k].cost;
-        if (cost > 0 && cost < c->budget - c->spent) {
-            c->spent += cost; /* another straight function: paid per entry */
-            return;
-        }
+    int64_t cost = -1;
+    if (fn != NULL && c->cost_slots[klh_slot_of(fn)].fn == fn) {
+        cost = c->cost_slots[klh_slot_of(fn)].cost;
     } else if (lua_checkstack(L, 6) && lua_getinfo(L, "f", ar)) {
-        int64_t cost = klh_slot_cost(L, c, lua_gettop(L));
+        cost = klh_slot_cost(L, c, lua_gettop(L));
         lua_pop(L, 1);
-        if (cost > 0 && cost < c->budget - c->spent) {
-            c->spent += cost;
-            return;
-        }
+    }
+    if (cost > 0 && cost < c->budget - c->spent) {
+        c->spent += cost; /* another straight function: paid per entry */
+        return;
     }
     /* anything else runs under the count hook, from this call on */
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));

@@ -16,6 +16,7 @@ static const char klh_view_newindex_cache_key = 'n';
 static const char klh_view_pairs_cache_key = 'p';
 static const char klh_view_lazy_cache_key = 'l';
 static const char klh_view_array_key = 'a';
+static const char klh_view_intern_key = 'i';
 
 void klh_push_ref(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 int klh_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
@@ -238,6 +239,43 @@ void klh_make_view(lua_State *L, const char *name, size_t namelen, int has_keys)
     lua_setmetatable(L, proxy);
     lua_replace(L, content);
     lua_settop(L, content);
+}
+
+/* Interned views: a view whose fields are all plain values is the same for every object
+ * that has it (the `allocatable` of a node pool's nodes, their empty `labels`), and a view
+ * can never change, so objects share one. The host names such a view by a key of its name
+ * and contents; the table maps keys to views with weak values, so a view no object holds
+ * any more is collected and its entry goes. */
+static void klh_view_interned(lua_State *L) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_view_intern_key) == LUA_TTABLE) return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 16);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_view_intern_key);
+}
+
+int klh_view_intern_get(lua_State *L, const char *key, size_t len) {
+    klh_view_interned(L);
+    lua_pushlstring(L, key, len);
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return 1;
+    }
+    lua_pop(L, 2);
+    return 0;
+}
+
+void klh_view_intern_put(lua_State *L, const char *key, size_t len) {
+    int view = lua_gettop(L);
+    klh_view_interned(L);
+    lua_pushlstring(L, key, len);
+    lua_pushvalue(L, view);
+    lua_rawset(L, -3);
+    lua_settop(L, view);
 }
 
 int klh_view_content(lua_State *L, int idx) {

@@ -181,6 +181,8 @@ extension StateCore {
         case .string(let s):
             pushString(s, on: L)
         case .array(let elements):
+            let interned = view != nil && depth > 0 ? Self.internKey(view!, array: elements) : nil
+            if let interned, Self.pushInterned(interned, on: L) { return }
             klh_new_table(L, Int32(clamping: elements.count), 0)
             for (i, element) in elements.enumerated() {
                 try push(element, on: L, view: view, depth: depth + 1)
@@ -188,10 +190,13 @@ extension StateCore {
             }
             if let view {
                 withBytes(view) { ptr, count in klh_make_view(L, ptr, count, 0) }
+                if let interned { Self.intern(interned, on: L) }
             }
         case .map(let entries):
             let sorted = entries.filter { $0.value != .nil }
                 .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            let interned = view != nil && depth > 0 ? Self.internKey(view!, map: sorted) : nil
+            if let interned, Self.pushInterned(interned, on: L) { return }
             klh_new_table(L, 0, Int32(clamping: sorted.count))
             for (key, element) in sorted {
                 try push(element, on: L, view: view, depth: depth + 1)
@@ -216,6 +221,7 @@ extension StateCore {
                     }
                 }
                 withBytes(view) { ptr, count in klh_make_view(L, ptr, count, 1) }
+                if let interned { Self.intern(interned, on: L) }
             }
         case .function(let ref):
             guard ref.core === self else {
@@ -229,6 +235,89 @@ extension StateCore {
             default:
                 try push(inner, on: L, view: nil, depth: depth)
             }
+        }
+    }
+}
+
+// Interned views: a nested view whose fields are all plain values is shared by every
+// object that has the same one (a node pool's `allocatable`, empty `labels` and `taints`).
+// Views are read-only and `rawset` refuses them, so sharing is invisible to a plugin except
+// that two equal such views are the same table. Thousands of node views then carry their
+// own fields only, which keeps a scheduling cycle's reads in fewer cache lines.
+extension StateCore {
+    /// Views with more fields than this are built for each object.
+    static let maxInternedFields = 32
+
+    /// The key of a map view of plain values: its name, then each field and value; nil when
+    /// a field holds a table (or a function), or there are too many fields.
+    static func internKey(_ view: String, map entries: [(key: String, value: LuaValue)]) -> [UInt8]? {
+        guard entries.count <= maxInternedFields else { return nil }
+        var key = internPrefix(view, kind: UInt8(ascii: "m"))
+        for (name, value) in entries {
+            appendBytes(name, to: &key)
+            guard appendScalar(value, to: &key) else { return nil }
+        }
+        return key
+    }
+
+    /// The key of an array view of plain values (nil as for maps).
+    static func internKey(_ view: String, array elements: [LuaValue]) -> [UInt8]? {
+        guard elements.count <= maxInternedFields else { return nil }
+        var key = internPrefix(view, kind: UInt8(ascii: "a"))
+        for value in elements {
+            guard appendScalar(value, to: &key) else { return nil }
+        }
+        return key
+    }
+
+    private static func internPrefix(_ view: String, kind: UInt8) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(96)
+        appendBytes(view, to: &key)
+        key.append(kind)
+        return key
+    }
+
+    /// Length (4 bytes) then the bytes, so that no two lists of strings give one key.
+    private static func appendBytes(_ s: String, to key: inout [UInt8]) {
+        let count = UInt32(truncatingIfNeeded: s.utf8.count)
+        withUnsafeBytes(of: count.littleEndian) { key.append(contentsOf: $0) }
+        key.append(contentsOf: s.utf8)
+    }
+
+    /// A type tag, then the value; false for a value that is not plain.
+    private static func appendScalar(_ value: LuaValue, to key: inout [UInt8]) -> Bool {
+        switch value {
+        case .nil:
+            key.append(0)
+        case .boolean(let b):
+            key.append(b ? 2 : 1)
+        case .integer(let i):
+            key.append(3)
+            withUnsafeBytes(of: i.littleEndian) { key.append(contentsOf: $0) }
+        case .number(let d):
+            key.append(4)
+            withUnsafeBytes(of: d.bitPattern.littleEndian) { key.append(contentsOf: $0) }
+        case .string(let s):
+            key.append(5)
+            appendBytes(s, to: &key)
+        case .array, .map, .function, .view:
+            return false
+        }
+        return true
+    }
+
+    /// Pushes the interned view of `key` if there is one.
+    static func pushInterned(_ key: [UInt8], on L: OpaquePointer) -> Bool {
+        key.withUnsafeBytes { raw in
+            klh_view_intern_get(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count) != 0
+        }
+    }
+
+    /// Interns the view on top of the stack under `key` (it stays on the stack).
+    static func intern(_ key: [UInt8], on L: OpaquePointer) {
+        key.withUnsafeBytes { raw in
+            klh_view_intern_put(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
         }
     }
 }

@@ -28,6 +28,61 @@ extension LuaHostSuite {
             #expect(report["writes_failed"] == .boolean(true))
         }
 
+        /// Nested views of plain values are shared by the objects that have equal ones: two
+        /// nodes' equal `free` are one table, still read-only; views that differ in a value,
+        /// in a value's type (1 and 1.0), in a key or in their name are not, and views
+        /// holding tables are each object's own.
+        @Test func equalNestedViewsOfPlainValuesAreOneTable() throws {
+            let state = try LuaState()
+            func node(_ cpu: LuaValue, name: String = "node", extra: [String: LuaValue] = [:]) -> LuaValue {
+                .view(name, .map([
+                    "free": .map(["cpu": cpu, "memory": .integer(1 << 30)].merging(extra) { a, _ in a }),
+                    "labels": .map([:]),
+                    "taints": .array([.map(["key": "k", "effect": "NoSchedule"])]),
+                ]))
+            }
+            let f = try luaFunction(state, """
+            return function(a, b)
+              local ok = pcall(function() a.free.cpu = 0 end)
+              local raw = pcall(rawset, a.free, 'cpu', 0)
+              return { free = rawequal(a.free, b.free), labels = rawequal(a.labels, b.labels),
+                       taints = rawequal(a.taints, b.taints), taint = rawequal(a.taints[1], b.taints[1]),
+                       cpu = a.free.cpu, written = ok or raw }
+            end
+            """)
+            func compare(_ a: LuaValue, _ b: LuaValue) throws -> [String: LuaValue] {
+                try #require(state.call(f, [a, b]).first?.mapValue)
+            }
+            let same = try compare(node(.integer(4000)), node(.integer(4000)))
+            #expect(same["free"] == .boolean(true) && same["labels"] == .boolean(true) && same["taint"] == .boolean(true))
+            #expect(same["taints"] == .boolean(false), "an array of tables is each node's own")
+            #expect(same["cpu"] == .integer(4000) && same["written"] == .boolean(false))
+            #expect(try compare(node(.integer(4000)), node(.integer(3900)))["free"] == .boolean(false))
+            #expect(try compare(node(.integer(1)), node(.number(1)))["free"] == .boolean(false))
+            #expect(try compare(node(.integer(1)), node(.string("1")))["free"] == .boolean(false))
+            #expect(try compare(node(.integer(1)), node(.integer(1), extra: ["pods": .integer(0)]))["free"] == .boolean(false))
+            let other = try compare(node(.integer(1)), node(.integer(1), name: "pod"))
+            #expect(other["free"] == .boolean(false) && other["labels"] == .boolean(false))
+        }
+
+        /// Sharing keeps nothing alive: views no object holds any more are collected.
+        @Test func sharedViewsGoWithTheirLastHolder() throws {
+            let state = try LuaState()
+            let baseline = state.memoryInUse
+            var refs: [LuaRef] = []
+            for k in 0..<2000 {
+                refs.append(try state.reference(.view("node", .map(["free": .map(["cpu": .integer(Int64(k))])]))))
+            }
+            #expect(state.memoryInUse > baseline + 400_000)
+            refs.removeAll()
+            // The first collection frees the views and empties their entries; the entries'
+            // keys go with the next one (a weak table's keys are marked as it is walked).
+            _ = state.memoryInUse
+            // What stays is the registry's and the table's slots: about 100 KB, against
+            // over 400 KB of views.
+            #expect(state.memoryInUse < baseline + 150_000)
+        }
+
         @Test func writingAViewFailsWithTheExactText() throws {
             let state = try LuaState()
             let plugin = try module(Fixture.load("view.lua", into: state))

@@ -133,6 +133,9 @@ void klh_push_callback(struct lua_State *L, int64_t id);
 void klh_make_view(struct lua_State *L, const char *name, size_t namelen, int has_keys);
 /* If the value at idx is a view proxy, pushes its content table and returns 1; else 0. */
 int klh_view_content(struct lua_State *L, int idx);
+/* The interned view under `key` pushed (1), or nothing (0); put interns the view on top. */
+int klh_view_intern_get(struct lua_State *L, const char *key, size_t len);
+void klh_view_intern_put(struct lua_State *L, const char *key, size_t len);
 void klh_view_add_lazy(struct lua_State *L, int idx, const char *key, size_t len);
 /* Moves n values from one thread to another of the same state. */
 void klh_xmove(struct lua_State *from, struct lua_State *to, int n);

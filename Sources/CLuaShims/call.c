@@ -59,7 +59,12 @@ void klh_capture_stack(klh_ctx *c, lua_State *L1, int level) {
     c->err_line = -1;
     c->err_chunk[0] = '\0';
     c->err_tb[0] = '\0';
+    int floor = 0; /* reached klh_pcall_each's loop: the frames below are the host's */
     for (int lv = level; lv < level + KLH_LOCATE_LEVELS && lua_getstack(L1, lv, &ar); lv++) {
+        if (c->each_floor != NULL && ar.i_ci == c->each_floor) {
+            floor = 1;
+            break;
+        }
         if (!lua_getinfo(L1, "Slnt", &ar)) break;
         const char *chunk = klh_frame_chunk(&ar);
         if (c->err_line < 0 && ar.source != NULL && ar.source[0] == '@' && ar.currentline > 0) {
@@ -93,7 +98,8 @@ void klh_capture_stack(klh_ctx *c, lua_State *L1, int level) {
         }
         shown++;
     }
-    if (more > 0 || lua_getstack(L1, level + KLH_LOCATE_LEVELS, &ar)) {
+    if (more > 0 || (!floor && lua_getstack(L1, level + KLH_LOCATE_LEVELS, &ar) &&
+                     (c->each_floor == NULL || ar.i_ci != c->each_floor))) {
         klh_tb_newline(c, &used);
         klh_append_raw(c->err_tb, &used, sizeof c->err_tb, "...");
     }
@@ -132,7 +138,7 @@ static int klh_msgh(lua_State *L) {
     return 1;
 }
 
-static void klh_clear_error(klh_ctx *c) {
+void klh_clear_error(klh_ctx *c) {
     c->err_msg[0] = '\0';
     c->err_tb[0] = '\0';
     c->err_chunk[0] = '\0';

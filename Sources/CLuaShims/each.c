@@ -6,7 +6,13 @@
  * klh_budget_begin gives a top-level call), the straight path when the function has no
  * loop, its instruction count recorded. The loop stops at the first call that fails, with
  * the error object on the stack, so the host turns it into an error as for a single call
- * and goes on from the next item. */
+ * and goes on from the next item.
+ *
+ * The loop itself runs as a C function under one protected call, so the calls share one
+ * error boundary instead of paying a lua_pcall each: a call that raises unwinds to it, its
+ * index kept in the run, and the host starts a new run from the next item. The message
+ * handler's traceback stops at the loop's frame (klh_ctx.each_floor), so an error reads as
+ * it would from a call of its own. */
 #include "klh.h"
 
 static void klh_each_record(lua_State *L, int idx, int extras, int slot, int *type, int64_t *i, double *d, int *b) {
@@ -49,47 +55,118 @@ static inline void klh_prefetch(const void *start, int32_t len) {
     for (int32_t o = 0; o < len; o += 64) __builtin_prefetch(p + o, 0, 3);
 }
 
-int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, int base_index, int from, int count,
-                   int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
+/* What the loop is given and where it is; in the C frame of klh_pcall_each. */
+typedef struct {
+    klh_ctx *ctx;
+    int function, a, c;
+    const int *items;
+    const intptr_t *positions;
+    const void *const *regions;
+    const int32_t *lengths;
+    int base_index, count;
+    int64_t straight_cost, budget, wall_ns;
+    int timed, extras; /* extras: the index in the caller's frame */
+    klh_each_result *out;
+    int k;           /* the call running (or the one that failed) */
+    int verdict;     /* the call k returned but its strings spent the budget */
+    int64_t started; /* clock at the start of call k, when timed */
+} klh_each_run;
+
+static inline int klh_each_item(const klh_each_run *run, int k) {
+    return run->positions != NULL ? (int)run->positions[k] : k;
+}
+
+static void klh_each_prefetch(const klh_each_run *run, int k) {
+    int i = klh_each_item(run, k);
+    klh_prefetch(run->regions[i], run->lengths[i]);
+}
+
+/* The loop: stack 1 is the run, 2-4 the function, a and c, 5 the extras table. Returns normally with nothing
+ * when every call is done; a call's error unwinds to klh_pcall_each; a verdict after a
+ * straight call returns its message. */
+static int klh_each_loop(lua_State *L) {
+    klh_each_run *run = (klh_each_run *)lua_touserdata(L, 1);
+    klh_ctx *ctx = run->ctx;
+    lua_Debug ar;
+    ctx->each_floor = lua_getstack(L, 0, &ar) ? ar.i_ci : NULL;
+    int spans = run->regions != NULL && run->lengths != NULL;
+    if (spans) {
+        for (int k = run->k; k < run->count && k < run->k + KLH_PREFETCH_AHEAD; k++) klh_each_prefetch(run, k);
+    }
+    for (; run->k < run->count; run->k++) {
+        int k = run->k;
+        /* a later item's view is read into the cache while this call runs */
+        if (spans && k + KLH_PREFETCH_AHEAD < run->count) klh_each_prefetch(run, k + KLH_PREFETCH_AHEAD);
+        klh_budget_reset(ctx, run->budget, run->wall_ns);
+        run->started = run->timed ? klh_budget_clock_ns() : 0;
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, 3);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, run->items[klh_each_item(run, k)]);
+        lua_pushvalue(L, 4);
+        int straight = klh_straight_arm(L, run->straight_cost);
+        if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
+        ctx->enforce = 1;
+        lua_callk(L, 3, 2, 0, NULL);
+        ctx->enforce = 0;
+        klh_budget_flush(L);
+        klh_each_result *r = &run->out[k - run->base_index];
+        r->instructions = ctx->spent;
+        r->nanoseconds = run->timed ? klh_budget_clock_ns() - run->started : 0;
+        if (straight && klh_straight_verdict(L, LUA_OK, 2) != LUA_OK) {
+            run->verdict = 1;
+            return 1; /* the message */
+        }
+        klh_each_record(L, 6, 5, 2 * (k - run->base_index) + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
+        klh_each_record(L, 7, 5, 2 * (k - run->base_index) + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
+        lua_settop(L, 5);
+    }
+    return 0;
+}
+
+int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, const intptr_t *positions, int base_index, int from,
+                   int count, int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    const void *const *regions, const int32_t *lengths, klh_each_result *out, int *status) {
     klh_ctx *ctx = klh_ctx_of(L);
-    extras = lua_absindex(L, extras);
+    klh_each_run run = {ctx, function, a, c, items, positions, regions, lengths, base_index, count,
+                        straight_cost, budget, wall_ns, timed, lua_absindex(L, extras), out, from, 0, 0};
+    int top = lua_gettop(L);
     klh_push_msgh(L);
     int msgh = lua_gettop(L);
-    /* the function (also where a verdict is located), a and c, once for every call */
+    lua_pushcfunction(L, klh_each_loop);
+    lua_pushlightuserdata(L, &run);
     lua_rawgeti(L, LUA_REGISTRYINDEX, function);
     lua_rawgeti(L, LUA_REGISTRYINDEX, a);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c);
-    int fixed = lua_gettop(L);
-    int spans = regions != NULL && lengths != NULL;
-    if (spans) {
-        for (int k = from; k < count && k < from + KLH_PREFETCH_AHEAD; k++) klh_prefetch(regions[k], lengths[k]);
+    lua_pushvalue(L, run.extras);
+    klh_clear_error(ctx);
+    int saved = ctx->enforce;
+    lua_State *prev = ctx->running;
+    ctx->running = L;
+    ctx->enforce = 0; /* the loop's own work is the host's; each call runs under the cap */
+    int st = lua_pcall(L, 5, 1, msgh);
+    ctx->enforce = saved;
+    ctx->running = prev;
+    ctx->each_floor = NULL;
+    if (st == LUA_OK && !run.verdict) {
+        lua_settop(L, top);
+        *status = LUA_OK;
+        return count;
     }
-    for (int k = from; k < count; k++) {
-        /* a later item's view is read into the cache while this call runs */
-        if (spans && k + KLH_PREFETCH_AHEAD < count) klh_prefetch(regions[k + KLH_PREFETCH_AHEAD], lengths[k + KLH_PREFETCH_AHEAD]);
-        klh_budget_reset(ctx, budget, wall_ns);
-        int64_t started = timed ? klh_budget_clock_ns() : 0;
-        lua_pushvalue(L, msgh + 1);
-        lua_pushvalue(L, msgh + 2);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, items[k]);
-        lua_pushvalue(L, msgh + 3);
-        int straight = klh_straight_arm(L, straight_cost);
-        if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
-        int st = klh_pcall_with(L, 3, 2, msgh);
-        if (straight) st = klh_straight_finish(L, st, msgh + 1);
-        klh_each_result *r = &out[k - base_index];
+    /* the call at run.k failed: what it spent, and the error object alone on top */
+    ctx->straight_entry = 0;
+    klh_straight_disarm(L);
+    if (st != LUA_OK) {
+        klh_budget_flush(L);
+        /* LUA_ERRMEM skips the message handler: whatever err_* holds is stale */
+        if (st == LUA_ERRMEM) klh_clear_error(ctx);
+        klh_each_result *r = &out[run.k - base_index];
         r->instructions = ctx->spent;
-        r->nanoseconds = timed ? klh_budget_clock_ns() - started : 0;
-        if (st != LUA_OK) {
-            *status = st;
-            return k; /* the error object is on top */
-        }
-        klh_each_record(L, fixed + 1, extras, 2 * (k - base_index) + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
-        klh_each_record(L, fixed + 2, extras, 2 * (k - base_index) + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
-        lua_settop(L, fixed);
+        r->nanoseconds = timed ? klh_budget_clock_ns() - run.started : 0;
+    } else {
+        st = LUA_ERRRUN;
     }
-    lua_settop(L, msgh - 1);
-    *status = LUA_OK;
-    return count;
+    lua_replace(L, msgh);
+    lua_settop(L, msgh);
+    *status = st;
+    return run.k;
 }

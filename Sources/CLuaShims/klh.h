@@ -79,6 +79,9 @@ typedef struct klh_ctx {
     /* the thread running plugin code right now (set around every pcall/resume by
      * klh_pcall, klh_resume and the sandbox's coroutine.resume/wrap); alive while set */
     lua_State *running;
+    /* the frame of klh_pcall_each's loop while it runs (a CallInfo, compared only): the
+     * message handler's traceback stops there */
+    const void *each_floor;
     /* last error report */
     char err_msg[KLH_MSG_MAX + 64];
     char err_tb[KLH_TB_MAX];
@@ -113,6 +116,8 @@ void klh_budget_flush(lua_State *L);
 
 /* call.c */
 void klh_capture_stack(klh_ctx *c, lua_State *L1, int level);
+/* Empties the last error report. */
+void klh_clear_error(klh_ctx *c);
 /* Chunk name of a frame: '@'/'=' stripped, else short_src. */
 const char *klh_frame_chunk(const lua_Debug *ar);
 /* Appends src to buf (used/cap) with control bytes escaped; returns 0 once full. */
@@ -151,5 +156,9 @@ int klh_straight_arm(lua_State *L, int64_t cost);
 /* After an armed call: back to the count hook, and the budget verdict if strings the
  * function built spent the budget (the error replaces the results above fidx). */
 int klh_straight_finish(lua_State *L, int status, int fidx);
+/* The two halves of klh_straight_finish: the verdict, leaving the call hook armed for the
+ * next straight call, and the way back to the count hook. */
+int klh_straight_verdict(lua_State *L, int status, int fidx);
+void klh_straight_disarm(lua_State *L);
 
 #endif

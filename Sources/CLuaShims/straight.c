@@ -303,14 +303,23 @@ int klh_straight_arm(lua_State *L, int64_t cost) {
     if (cost <= 0 || c->exhausted || cost >= c->budget - c->spent) return 0;
     c->spent += cost;
     c->straight_entry = 1;
-    lua_sethook(L, klh_call_hook, LUA_MASKCALL, 0);
+    /* armed already when the call before was straight too (klh_pcall_each) */
+    if (lua_gethook(L) != klh_call_hook || lua_gethookmask(L) != LUA_MASKCALL) lua_sethook(L, klh_call_hook, LUA_MASKCALL, 0);
     return 1;
 }
 
+void klh_straight_disarm(lua_State *L) {
+    if (lua_gethook(L) == klh_call_hook) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(klh_ctx_of(L)));
+}
+
 int klh_straight_finish(lua_State *L, int status, int fidx) {
+    klh_straight_disarm(L);
+    return klh_straight_verdict(L, status, fidx);
+}
+
+int klh_straight_verdict(lua_State *L, int status, int fidx) {
     klh_ctx *c = klh_ctx_of(L);
     c->straight_entry = 0;
-    if (lua_gethook(L) == klh_call_hook) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
     if (status != LUA_OK || c->spent < c->budget || c->exhausted) return status;
     /* strings it built spent the budget: the verdict the count hook would have given; the
      * message replaces whatever the call left above fidx */

@@ -77,23 +77,24 @@ public final class LuaRefArray {
         }
     }
 
-    /// The slots at `positions`, in order, with the spans of their values (nil where the
-    /// value was not made in one span); an empty position is an error.
-    func slots(at positions: [Int]) throws(LuaError) -> (slots: [Int32], spans: [UnsafeRawPointer?], lengths: [Int32]) {
-        var out: [Int32] = []
-        var spans: [UnsafeRawPointer?] = []
-        var lengths: [Int32] = []
-        out.reserveCapacity(positions.count)
-        spans.reserveCapacity(positions.count)
-        lengths.reserveCapacity(positions.count)
-        for i in positions {
-            guard i >= 0, i < refs.count, refs[i] != nil else {
-                throw LuaError(kind: .conversion, message: "no reference at position \(i)")
-            }
-            out.append(slotList[i])
-            spans.append(spanList[i])
-            lengths.append(spanLengths[i])
+    /// Refuses a position out of range or empty.
+    func check(_ positions: [Int]) throws(LuaError) {
+        for i in positions where i < 0 || i >= refs.count || slotList[i] == 0 {
+            throw LuaError(kind: .conversion, message: "no reference at position \(i)")
         }
-        return (out, spans, lengths)
+    }
+
+    /// The slots, the spans of their values (nil where the value was not made in one span)
+    /// and the spans' lengths, by position, while `body` runs; the array's references keep
+    /// the slots alive meanwhile.
+    func withLists<R, E: Error>(_ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<UnsafeRawPointer?>,
+                                         UnsafeBufferPointer<Int32>) throws(E) -> R) throws(E) -> R {
+        try withExtendedLifetime(self) { () throws(E) -> R in
+            try slotList.withUnsafeBufferPointer { (s) throws(E) -> R in
+                try spanList.withUnsafeBufferPointer { (sp) throws(E) -> R in
+                    try spanLengths.withUnsafeBufferPointer { (ln) throws(E) -> R in try body(s, sp, ln) }
+                }
+            }
+        }
     }
 }

@@ -133,8 +133,14 @@ extension LuaState {
         guard items.allSatisfy({ $0.core === core }) else {
             throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
         }
-        try callEach(function, a, slots: items.map(\.slot), spans: items.map(\.span), lengths: items.map(\.spanLength), c,
-                     straightCost: straightCost, each)
+        let slots = items.map(\.slot), spans = items.map(\.span), lengths = items.map(\.spanLength)
+        try slots.withUnsafeBufferPointer { (s) throws(LuaError) in
+            try spans.withUnsafeBufferPointer { (sp) throws(LuaError) in
+                try lengths.withUnsafeBufferPointer { (ln) throws(LuaError) in
+                    try callEach(function, a, slots: s, spans: sp, lengths: ln, positions: nil, c, straightCost: straightCost, each)
+                }
+            }
+        }
     }
 
     /// ``callEach(_:_:_:_:straightCost:_:)`` over the references of `items` at `positions`
@@ -145,25 +151,29 @@ extension LuaState {
         guard items.core === core else {
             throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
         }
-        let (slots, spans, lengths) = try items.slots(at: positions)
-        try withExtendedLifetime(items) { () throws(LuaError) in
-            try callEach(function, a, slots: slots, spans: spans, lengths: lengths, c, straightCost: straightCost, each)
+        try items.check(positions)
+        try items.withLists { (s, sp, ln) throws(LuaError) in
+            try positions.withUnsafeBufferPointer { (p) throws(LuaError) in
+                try callEach(function, a, slots: s, spans: sp, lengths: ln, positions: p, c, straightCost: straightCost, each)
+            }
         }
     }
 
-    /// The calls over registry slots the caller keeps alive.
-    private func callEach(_ function: LuaRef, _ a: LuaRef, slots: [Int32], spans: [UnsafeRawPointer?], lengths: [Int32],
+    /// The calls over registry slots the caller keeps alive: `slots[i]` for each `i` of
+    /// `positions` (every slot when nil), with the spans of their values.
+    private func callEach(_ function: LuaRef, _ a: LuaRef, slots: UnsafeBufferPointer<Int32>, spans: UnsafeBufferPointer<UnsafeRawPointer?>,
+                          lengths: UnsafeBufferPointer<Int32>, positions: UnsafeBufferPointer<Int>?,
                           _ c: LuaRef, straightCost: Int64?, _ each: (Int, EachCall) -> Void) throws(LuaError) {
-        guard !slots.isEmpty else { return }
+        let count = positions?.count ?? slots.count
+        guard count > 0 else { return }
         var cost = LuaCallCost()
         try core.enter(budgetOn: nil) { L, _ throws(LuaError) in
             guard function.core === core, a.core === core, c.core === core else {
                 throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
             }
             guard lua_checkstack(L, 12) != 0 else { throw StateCore.stackError }
-            let items = slots
             let block = 256
-            var raw = [klh_each_result](repeating: klh_each_result(), count: min(block, items.count))
+            var raw = [klh_each_result](repeating: klh_each_result(), count: min(block, count))
             // The state's results table, or a table of its own if a callEach is already
             // using that one.
             let shared = !core.eachResultsInUse
@@ -181,21 +191,15 @@ extension LuaState {
             let extras = lua_gettop(L)
             let budget = Int64(max(1, core.limits.instructionsPerCall))
             var first = 0
-            while first < items.count {
-                let end = min(first + block, items.count)
+            while first < count {
+                let end = min(first + block, count)
                 var from = Int32(first)
                 while from < Int32(end) {
                     var status: Int32 = LUA_OK
-                    let stopped = slots.withUnsafeBufferPointer { s in
-                        spans.withUnsafeBufferPointer { sp in
-                            lengths.withUnsafeBufferPointer { ln in
-                                raw.withUnsafeMutableBufferPointer { r in
-                                    klh_pcall_each(L, function.slot, a.slot, c.slot, s.baseAddress, Int32(first), from, Int32(end),
-                                                   straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
-                                                   extras, sp.baseAddress, ln.baseAddress, r.baseAddress, &status)
-                                }
-                            }
-                        }
+                    let stopped = raw.withUnsafeMutableBufferPointer { r in
+                        klh_pcall_each(L, function.slot, a.slot, c.slot, slots.baseAddress, positions?.baseAddress, Int32(first), from,
+                                       Int32(end), straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
+                                       extras, spans.baseAddress, lengths.baseAddress, r.baseAddress, &status)
                     }
                     // Calls before the one that stopped (or all of the block) are done.
                     for k in Int(from)..<Int(stopped) {

@@ -144,6 +144,41 @@ extension LuaHostSuite {
             #expect(calls[2].instructions >= 100_000 && calls[3].instructions < 100)
         }
 
+        /// The calls of one crossing share one error boundary; an error still reads as it
+        /// does from a call of its own: the same message, place and traceback, nothing of
+        /// the loop that runs the calls. A straight function's error reads the same way.
+        @Test func anErrorReadsAsFromACallOfItsOwn() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, """
+            local function check(item)
+              if item.k == 2 then error('bad node ' .. item.k) end
+              return item.k
+            end
+            return function(a, item, c)
+              for _ = 1, 2 do end
+              return check(item)
+            end
+            """, chunk: "each.lua")
+            let straight = try luaFunction(state, """
+            return function(a, item, c)
+              return item.k + item.nothing
+            end
+            """, chunk: "straight.lua")
+            let none = try state.reference(.map([:]))
+            let items = try (1...3).map { try state.reference(.map(["k": .integer(Int64($0))])) }
+            for (function, cost) in [(f, nil), (straight, try #require(state.straightCost(of: straight)))] {
+                let calls = try state.callEach(function, none, items, none, straightCost: cost)
+                let failing = calls.indices.filter { calls[$0].error != nil }
+                let alone = try #require(throws: LuaError.self) {
+                    _ = try state.call(function, none, items[failing.first ?? 0], none, straightCost: cost)
+                }
+                let e = try #require(calls[failing.first ?? 0].error)
+                #expect(e.message == alone.message && e.chunk == alone.chunk && e.line == alone.line)
+                #expect(e.traceback == alone.traceback && !e.traceback.isEmpty)
+                #expect(!e.traceback.contains("[C]: in ?") && !e.traceback.hasSuffix("..."), "\(e.traceback)")
+            }
+        }
+
         @Test func straightFunctionsAreChargedTheirSizePerItem() throws {
             let state = try LuaState()
             let f = try luaFunction(state, "return function(a, n, c) return n.v > a.v end")

@@ -87,13 +87,15 @@ typedef struct klh_each_result {
     int64_t instructions;
     int64_t nanoseconds; /* when timed */
 } klh_each_result;
-/* Calls the registry function `function`(a, items[k], c) for k = from..count-1, each under
- * its own budget of `budget` instructions and `wall_ns` (klh_budget_begin), straight when
- * `straight_cost` > 0, its wall time measured when `timed`. The results of call k go to
- * out[k - base_index] (and the extras table at 2(k - base_index)+1 and +2). Returns the
- * index it stopped at: `count`, or the call that failed, whose error object is then on top
- * of the stack and whose status is in *status. */
-int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, int base_index, int from, int count,
+/* Calls the registry function `function`(a, items[i], c) for k = from..count-1, where i is
+ * positions[k] (k when positions is NULL), each under its own budget of `budget`
+ * instructions and `wall_ns` (klh_budget_begin), straight when `straight_cost` > 0, its
+ * wall time measured when `timed`. The results of call k go to out[k - base_index] (and
+ * the extras table at 2(k - base_index)+1 and +2). Returns the index it stopped at:
+ * `count`, or the call that failed, whose error object is then on top of the stack and
+ * whose status is in *status. */
+int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, const intptr_t *positions, int base_index,
+                   int from, int count,
                    int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    const void *const *regions, const int32_t *lengths, klh_each_result *out, int *status);
 /* The objects the state allocates between begin and end (a view being built) lie side by

@@ -218,8 +218,9 @@ void klh_budget_calibrate(lua_State *L) {
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
 }
 
-void klh_budget_flush(lua_State *L) {
-    klh_ctx *c = klh_ctx_of(L);
+void klh_budget_flush(lua_State *L) { klh_budget_flush_in(L, klh_ctx_of(L)); }
+
+void klh_budget_flush_in(lua_State *L, klh_ctx *c) {
     if (c->hookcount_offset < 0 || lua_gethook(L) != klh_hook) return;
     int base = lua_gethookcount(L);
     int left = klh_read_int(L, c->hookcount_offset);

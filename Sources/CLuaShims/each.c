@@ -81,9 +81,9 @@ static void klh_each_prefetch(const klh_each_run *run, int k) {
     klh_prefetch(run->regions[i], run->lengths[i]);
 }
 
-/* The loop: stack 1 is the run, 2-4 the function, a and c, 5 the extras table. Returns normally with nothing
- * when every call is done; a call's error unwinds to klh_pcall_each; a verdict after a
- * straight call returns its message. */
+/* The loop: stack 1 is the run, 2-4 the function, a and c, 5 the extras table. Returns
+ * nothing when every call is done; a call's error unwinds to klh_pcall_each; a verdict
+ * after a straight call returns its message. */
 static int klh_each_loop(lua_State *L) {
     klh_each_run *run = (klh_each_run *)lua_touserdata(L, 1);
     klh_ctx *ctx = run->ctx;
@@ -103,16 +103,16 @@ static int klh_each_loop(lua_State *L) {
         lua_pushvalue(L, 3);
         lua_rawgeti(L, LUA_REGISTRYINDEX, run->items[klh_each_item(run, k)]);
         lua_pushvalue(L, 4);
-        int straight = klh_straight_arm(L, run->straight_cost);
+        int straight = klh_straight_arm_in(L, ctx, run->straight_cost);
         if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
         ctx->enforce = 1;
         lua_callk(L, 3, 2, 0, NULL);
         ctx->enforce = 0;
-        klh_budget_flush(L);
+        klh_budget_flush_in(L, ctx);
         klh_each_result *r = &run->out[k - run->base_index];
         r->instructions = ctx->spent;
         r->nanoseconds = run->timed ? klh_budget_clock_ns() - run->started : 0;
-        if (straight && klh_straight_verdict(L, LUA_OK, 2) != LUA_OK) {
+        if (straight && klh_straight_verdict_in(L, ctx, LUA_OK, 2) != LUA_OK) {
             run->verdict = 1;
             return 1; /* the message */
         }

@@ -159,6 +159,10 @@ int klh_straight_finish(lua_State *L, int status, int fidx);
 /* The two halves of klh_straight_finish: the verdict, leaving the call hook armed for the
  * next straight call, and the way back to the count hook. */
 int klh_straight_verdict(lua_State *L, int status, int fidx);
+/* The same with the state's context at hand (a loop of calls). */
+int klh_straight_arm_in(lua_State *L, klh_ctx *c, int64_t cost);
+int klh_straight_verdict_in(lua_State *L, klh_ctx *c, int status, int fidx);
+void klh_budget_flush_in(lua_State *L, klh_ctx *c);
 void klh_straight_disarm(lua_State *L);
 
 #endif

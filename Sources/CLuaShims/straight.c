@@ -298,8 +298,9 @@ static void klh_call_hook(lua_State *L, lua_Debug *ar) {
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
 }
 
-int klh_straight_arm(lua_State *L, int64_t cost) {
-    klh_ctx *c = klh_ctx_of(L);
+int klh_straight_arm(lua_State *L, int64_t cost) { return klh_straight_arm_in(L, klh_ctx_of(L), cost); }
+
+int klh_straight_arm_in(lua_State *L, klh_ctx *c, int64_t cost) {
     if (cost <= 0 || c->exhausted || cost >= c->budget - c->spent) return 0;
     c->spent += cost;
     c->straight_entry = 1;
@@ -317,8 +318,9 @@ int klh_straight_finish(lua_State *L, int status, int fidx) {
     return klh_straight_verdict(L, status, fidx);
 }
 
-int klh_straight_verdict(lua_State *L, int status, int fidx) {
-    klh_ctx *c = klh_ctx_of(L);
+int klh_straight_verdict(lua_State *L, int status, int fidx) { return klh_straight_verdict_in(L, klh_ctx_of(L), status, fidx); }
+
+int klh_straight_verdict_in(lua_State *L, klh_ctx *c, int status, int fidx) {
     c->straight_entry = 0;
     if (status != LUA_OK || c->spent < c->budget || c->exhausted) return status;
     /* strings it built spent the budget: the verdict the count hook would have given; the

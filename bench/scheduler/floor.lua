@@ -1,17 +1,23 @@
--- The floor for the full-scan benchmark: plain lua5.4 running a scheduler plugin's filter
--- and score over every node for every pod, with nothing of kubelab around it: no sandbox,
--- no budgets, no Swift. Views are built once, as kubelab builds them (read-only proxies whose
+-- The floor for the Lua benchmarks: plain lua5.4 running a scheduler plugin's filter and
+-- score over the nodes for every pod, with nothing of kubelab around it: no sandbox, no
+-- budgets, no Swift. Views are built once, as kubelab builds them (read-only proxies whose
 -- __index is the content table, nested tables too), and a node's view is rebuilt when a pod
 -- is placed on it. The best score wins; ties go to the first node.
 --
---   lua5.4 bench/scheduler/floor.lua PLUGIN [NODES] [PODS]     (defaults 5000 and 1000)
+--   lua5.4 bench/scheduler/floor.lua PLUGIN [NODES] [PODS] [PERCENT]
+--
+-- NODES and PODS default to 5000 and 1000. PERCENT is percentageOfNodesToScore: 100 (the
+-- default) filters and scores every node; 0 is kube-scheduler's adaptive default, and any
+-- other value that percentage: the search then starts where the last one stopped, filters
+-- until it has found numFeasibleNodesToFind nodes, and scores those.
 --
 -- Nodes and pods follow scheduler_perf's templates (bench/scheduler/workload.sh): 4 cpu,
 -- 32Gi memory, 110 pods; pods request 100m cpu and 500Mi memory. Prints the seconds spent
 -- scheduling (os.clock), the placements checked against the plugin's own choices.
 local plugin_file, node_count, pod_count = arg[1], tonumber(arg[2] or 5000), tonumber(arg[3] or 1000)
-if not plugin_file then
-  io.stderr:write("usage: lua5.4 floor.lua PLUGIN [NODES] [PODS]\n")
+local percent = tonumber(arg[4] or 100)
+if not plugin_file or not node_count or not pod_count or not percent then
+  io.stderr:write("usage: lua5.4 floor.lua PLUGIN [NODES] [PODS] [PERCENT]\n")
   os.exit(2)
 end
 local plugin = dofile(plugin_file)
@@ -52,6 +58,15 @@ end
 local views = {}
 for i = 1, node_count do views[i] = node_view(nodes[i]) end
 
+-- kube-scheduler's numFeasibleNodesToFind
+local function nodes_to_find(n, p)
+  if n < 100 or p >= 100 then return n end
+  if p <= 0 then p = math.max(5, 50 - n // 125) end
+  return math.max(100, n * p // 100)
+end
+local want = nodes_to_find(node_count, percent)
+local next_start = 1
+
 local start = os.clock()
 local placed = 0
 for p = 1, pod_count do
@@ -62,11 +77,28 @@ for p = 1, pod_count do
   })
   local state = {}
   local best, chosen = -1, nil
-  for i = 1, node_count do
-    local node = views[i]
-    if filter == nil or filter(pod, node, state) then
-      local s = score(pod, node, state)
-      if s > best then best, chosen = s, i end
+  if want >= node_count then
+    for i = 1, node_count do
+      local node = views[i]
+      if filter == nil or filter(pod, node, state) then
+        local s = score(pod, node, state)
+        if s > best then best, chosen = s, i end
+      end
+    end
+  else
+    local feasible, found, processed, i = {}, 0, 0, next_start
+    while processed < node_count and found < want do
+      if filter == nil or filter(pod, views[i], state) then
+        found = found + 1
+        feasible[found] = i
+      end
+      processed = processed + 1
+      i = i % node_count + 1
+    end
+    next_start = (next_start - 1 + processed) % node_count + 1
+    for k = 1, found do
+      local s = score(pod, views[feasible[k]], state)
+      if s > best then best, chosen = s, feasible[k] end
     end
   end
   if chosen then
@@ -80,4 +112,5 @@ for p = 1, pod_count do
 end
 local seconds = os.clock() - start
 print(string.format("%.3f", seconds))
-io.stderr:write(string.format("floor: %d pods x %d nodes in %.3f s (%d placed)\n", pod_count, node_count, seconds, placed))
+local scope = want >= node_count and "" or string.format(", %d feasible nodes wanted per pod", want)
+io.stderr:write(string.format("floor: %d pods x %d nodes%s in %.3f s (%d placed)\n", pod_count, node_count, scope, seconds, placed))

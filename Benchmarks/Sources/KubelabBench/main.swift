@@ -1,10 +1,13 @@
 // kubelab's scheduler benchmarks: scheduler_perf-style workloads, scheduling time only.
 //
-//   KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--only default|lua|scan]
+//   KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD]
+//                [--only default|lua|scan]
 //       DIR/nodes.yaml and DIR/pods.yaml (bench/scheduler/workload.sh), PLUGIN the Lua
 //       filter + score plugin (bench/scheduler/binpack.lua). Prints the three figures:
 //       default profile pods/s, Lua plugin pods/s, Lua full scan of 1,000 pods vs the plain
-//       lua5.4 floor (SECONDS, or CMD run just before and after the scan: its mean).
+//       lua5.4 floor (SECONDS, or CMD run just before and after the scan: its mean). With
+//       --lua-floor-command (floor.lua at percentage 0), the Lua plugin's pods/s is shown
+//       beside plain lua5.4's on the same search, run just before and after it.
 //   KubelabBench memory DIR PODS
 //       DIR's nodes holding PODS pods (the pod template, spread evenly), as the scheduler
 //       keeps them; prints the peak resident memory.
@@ -88,13 +91,15 @@ func report(_ what: String, pods: Int, placed: Int, seconds s: Double, goal: Dou
 }
 
 func schedule(_ args: [String]) {
-    guard args.count >= 2 else { fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS] [--only default|lua|scan]") }
+    guard args.count >= 2 else { fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD] [--only default|lua|scan]") }
     let dir = args[0], pluginPath = args[1]
     var floor: Double?
     if let i = args.firstIndex(of: "--floor"), i + 1 < args.count { floor = Double(args[i + 1]) }
     // The floor command is run just before and just after the scan: this machine's speed
     // drifts by 2x over minutes, so a floor measured apart from the scan misleads.
     let floorCommand = args.firstIndex(of: "--floor-command").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+    // The same for the default percentage: lua5.4 floor.lua ... PERCENT 0, around the Lua pass.
+    let luaFloorCommand = args.firstIndex(of: "--lua-floor-command").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     let only = args.firstIndex(of: "--only").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     func wanted(_ phase: String) -> Bool { only == nil || only == phase }
     let pass = load(dir)
@@ -108,9 +113,17 @@ func schedule(_ args: [String]) {
                seconds: median.cpu, goal: 20_000)
     }
     if wanted("lua") {
+        let before = luaFloorCommand.flatMap(runFloor)
         let (_, s, p) = timedCPU(pass, [plugin(pluginPath)], percentage: nil)
         report("Lua filter + score (\(pluginPath)), default percentageOfNodesToScore, CPU time", pods: pass.pods.count, placed: p,
                seconds: s, goal: 2_000)
+        if let before, let after = luaFloorCommand.flatMap(runFloor) {
+            // Plain lua5.4 doing the same search with the same views: what this machine
+            // allows a Lua plugin at all, beside the fixed goal.
+            let floor = (before + after) / 2
+            say(String(format: "  plain lua5.4, same search and views: %.3f s before, %.3f s after = %.0f pods/s; kubelab x%.2f of its rate",
+                       before, after, Double(pass.pods.count) / floor, floor / s))
+        }
     }
     guard wanted("scan") else { return say("peak resident memory: \(mib(peakResidentBytes()))") }
 
@@ -172,5 +185,5 @@ let args = Array(CommandLine.arguments.dropFirst())
 switch args.first {
 case "schedule": schedule(Array(args.dropFirst()))
 case "memory": memory(Array(args.dropFirst()))
-default: fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS] [--only default|lua|scan] | memory DIR PODS")
+default: fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD] [--only default|lua|scan] | memory DIR PODS")
 }

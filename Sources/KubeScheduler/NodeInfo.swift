@@ -198,15 +198,43 @@ public struct NodeInfo: Sendable {
     static var anyHoldsAffinityPods: Bool { affinityHolders.value > 0 }
 
     var s: Storage
+    /// The fields a cycle reads for every node it examines, copied out of the storage into
+    /// the value itself: a search over thousands of nodes then reads its array of NodeInfo
+    /// in order, instead of visiting each node's storage somewhere in memory. Every change
+    /// goes through a method of this file, which refreshes the copy (`changed`).
+    private(set) var hot: Hot
+
+    struct Hot: Sendable {
+        var generation: UInt64
+        var freeCPU: Int64, freeMemory: Int64
+        var allowedPodNumber: Int64
+        var podCount: Int
+        var unschedulable: Bool, hasTaints: Bool, hasImages: Bool
+
+        init(_ st: Storage) {
+            generation = st.generation
+            freeCPU = st.freeCPU; freeMemory = st.freeMemory
+            allowedPodNumber = st.allowedPodNumber
+            podCount = st.podCount
+            unschedulable = st.unschedulable; hasTaints = st.hasTaints; hasImages = st.hasImages
+        }
+    }
+
+    /// After a change of the storage: its new generation and derived fields, and the copy.
+    private mutating func changed(_ st: Storage) {
+        st.changed()
+        hot = Hot(st)
+    }
 
     private static let generations = GenerationCounter()
     static func nextGeneration() -> UInt64 { generations.next() }
 
     public init(node: Node, pods: [Pod] = []) {
         s = Storage(node: node)
+        hot = Hot(s)
         s.pods.reserveCapacity(pods.count)
         for p in pods { add(p) }
-        s.changed()
+        changed(s)
     }
 
     private mutating func unique() -> Storage {
@@ -220,9 +248,9 @@ public struct NodeInfo: Sendable {
     }
     public var pods: [Pod] { _read { yield s.pods } }
     /// `pods.count`, kept beside the other fields the filters read.
-    public var podCount: Int { s.podCount }
+    public var podCount: Int { hot.podCount }
     /// `node.spec.unschedulable` (cordoned).
-    public var unschedulable: Bool { s.unschedulable }
+    public var unschedulable: Bool { hot.unschedulable }
     /// `node.spec.taints`.
     public var taints: [Taint] { _read { yield s.taints } }
     /// The pods with pod affinity or anti-affinity terms.
@@ -236,17 +264,17 @@ public struct NodeInfo: Sendable {
     /// Allocatable resources.
     public var allocatable: Resources {
         _read { yield s.allocatable }
-        set { let st = unique(); st.allocatable = newValue; st.changed() }
+        set { let st = unique(); st.allocatable = newValue; changed(st) }
     }
     /// Allocatable pod count.
     public var allowedPodNumber: Int64 {
         _read { yield s.allowedPodNumber }
-        set { let st = unique(); st.allowedPodNumber = newValue; st.changed() }
+        set { let st = unique(); st.allowedPodNumber = newValue; changed(st) }
     }
     /// allocatable - requested
     public var free: Resources { _read { yield s.free } }
     /// Changes with every change of the node or its pods; never repeats in a process.
-    public var generation: UInt64 { s.generation }
+    public var generation: UInt64 { hot.generation }
 
     public var name: String { s.node.metadata.name }
 
@@ -259,7 +287,7 @@ public struct NodeInfo: Sendable {
         st.taints = n.spec.taints
         st.allocatable = Resources(n.status.allocatable)
         st.allowedPodNumber = n.status.allocatable["pods"]?.value ?? 110
-        st.changed()
+        changed(st)
     }
 
     /// Counts a pod on this node.
@@ -271,7 +299,7 @@ public struct NodeInfo: Sendable {
         if pod.spec.affinity?.podAntiAffinity?.required.isEmpty == false { st.podsWithRequiredAntiAffinity.append(pod) }
         st.requested.add(PodRequests.of(pod))
         st.nonZeroRequested.add(PodRequests.of(pod, nonZero: true))
-        st.changed()
+        changed(st)
     }
 
     /// Removes a pod by namespace/name; returns whether it was there.
@@ -288,7 +316,7 @@ public struct NodeInfo: Sendable {
         st.podsWithRequiredAntiAffinity.removeAll(where: same)
         st.requested.subtract(PodRequests.of(p))
         st.nonZeroRequested.subtract(PodRequests.of(p, nonZero: true))
-        st.changed()
+        changed(st)
         return true
     }
 }

@@ -62,7 +62,7 @@ extension NodeInfo {
     /// Whether the node passes every check of the set.
     @inline(__always)
     func passes(_ set: QuickFilterSet) -> Bool {
-        let st = s
+        let st = hot
         if set.cordon && st.unschedulable { return false }
         if set.taints && st.hasTaints { return false }
         if set.room {
@@ -116,11 +116,11 @@ extension QuickScore {
                     switch self {
                     case .zeroIfUntainted:
                         for j in 0..<feasible.count {
-                            if storage(j).hasTaints { rest.append(j) } else { put(j, 0) }
+                            if nodes[feasible[j]].hot.hasTaints { rest.append(j) } else { put(j, 0) }
                         }
                     case .zeroIfNoImages:
                         for j in 0..<feasible.count {
-                            if storage(j).hasImages { rest.append(j) } else { put(j, 0) }
+                            if nodes[feasible[j]].hot.hasImages { rest.append(j) } else { put(j, 0) }
                         }
                     case .allocated(let least, let cpu, let memory, let wc, let wm):
                         for j in 0..<feasible.count {

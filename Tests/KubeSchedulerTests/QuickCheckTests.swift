@@ -308,4 +308,37 @@ struct QuickCheckTests {
             #expect(r.node == "b")
         }
     }
+
+    /// A NodeInfo carries a copy of what the quick checks read; every change refreshes it,
+    /// and a changed copy of a NodeInfo leaves the original as it was.
+    @Test func theCopiedFieldsFollowEveryChange() {
+        func agrees(_ n: NodeInfo) -> Bool {
+            let h = n.hot, s = n.s
+            return h.generation == s.generation && h.freeCPU == n.free.milliCPU && h.freeMemory == n.free.memory
+                && h.podCount == n.pods.count && h.allowedPodNumber == n.allowedPodNumber
+                && h.unschedulable == n.node.spec.unschedulable && h.hasTaints == !n.taints.isEmpty
+                && h.hasImages == !n.node.status.containerImages.isEmpty
+        }
+        var n = NodeInfo(node: Node.make("n1", cpu: 2000, memory: 4 * Self.gi, pods: 3))
+        #expect(agrees(n))
+        let original = n
+        var generations: Set<UInt64> = [n.generation]
+        n.add(Pod.make("a").requests(cpu: 500, memory: Self.gi))
+        #expect(agrees(n) && n.hot.freeCPU == 1500 && n.podCount == 1)
+        #expect(generations.insert(n.generation).inserted)
+        #expect(agrees(original) && original.podCount == 0 && original.hot.freeCPU == 2000)
+        var cordoned = Node.make("n1", cpu: 2000, memory: 4 * Self.gi, pods: 3).taint(Taint(key: "k", effect: .noSchedule))
+        cordoned.spec.unschedulable = true
+        cordoned.status.containerImages = [ContainerImage(names: ["nginx"], sizeBytes: 1 << 20)]
+        n.setNode(cordoned)
+        #expect(agrees(n) && n.unschedulable && n.hot.hasTaints && n.hot.hasImages)
+        #expect(generations.insert(n.generation).inserted)
+        n.allocatable = Resources(cordoned.status.allocatable)
+        n.allowedPodNumber = 1
+        #expect(agrees(n) && !n.passes(QuickFilterSet(.room(cpu: 1, memory: 0))))
+        #expect(generations.insert(n.generation).inserted)
+        let removed = n.remove(namespace: "default", name: "a")
+        #expect(removed && agrees(n) && n.podCount == 0 && n.hot.freeCPU == 2000)
+        #expect(generations.insert(n.generation).inserted)
+    }
 }

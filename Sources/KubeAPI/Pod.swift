@@ -270,12 +270,44 @@ public struct PodStatus: Equatable, Sendable {
 
 /// A pod (core/v1).
 public struct Pod: Equatable, Sendable {
-    public var metadata: ObjectMeta
-    public var spec: PodSpec
-    public var status: PodStatus
+    /// The fields sit in one shared box, copied only when a shared copy is changed: the
+    /// scheduler copies a pod into queues, cycle states and node records many times per
+    /// cycle, and a copy is then one retain instead of one per string, list and map inside.
+    /// (Inlinable, so that reading a field from another module stays a plain load.)
+    @usableFromInline final class Storage: @unchecked Sendable {
+        // Changed only through Pod's accessors, which copy a shared box first.
+        @usableFromInline var metadata: ObjectMeta
+        @usableFromInline var spec: PodSpec
+        @usableFromInline var status: PodStatus
+        @usableFromInline init(_ metadata: ObjectMeta, _ spec: PodSpec, _ status: PodStatus) {
+            self.metadata = metadata; self.spec = spec; self.status = status
+        }
+    }
+    @usableFromInline var storage: Storage
+
+    @inlinable public var metadata: ObjectMeta {
+        _read { yield storage.metadata }
+        _modify { unique(); yield &storage.metadata }
+    }
+    @inlinable public var spec: PodSpec {
+        _read { yield storage.spec }
+        _modify { unique(); yield &storage.spec }
+    }
+    @inlinable public var status: PodStatus {
+        _read { yield storage.status }
+        _modify { unique(); yield &storage.status }
+    }
 
     public init(metadata: ObjectMeta, spec: PodSpec = .init(), status: PodStatus = .init()) {
-        self.metadata = metadata; self.spec = spec; self.status = status
+        storage = Storage(metadata, spec, status)
+    }
+
+    @inlinable mutating func unique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.metadata, storage.spec, storage.status) }
+    }
+
+    public static func == (a: Pod, b: Pod) -> Bool {
+        a.storage === b.storage || (a.metadata == b.metadata && a.spec == b.spec && a.status == b.status)
     }
 
     /// The pod's Ready condition is True.

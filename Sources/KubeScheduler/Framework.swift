@@ -344,8 +344,10 @@ public final class Framework {
             }
         }
         let filterSkipped = filters.map { skipped.contains(ObjectIdentifier($0)) }
-        let narrowed = Status(.unschedulableAndUnresolvable, ["node(s) didn't satisfy plugin(s) [\(narrowedBy.joined(separator: " "))]"],
-                              plugin: narrowedBy.first ?? "")
+        // The verdict on nodes a PreFilter left out (built only when one did).
+        let narrowed = allowed == nil ? Status.success
+            : Status(.unschedulableAndUnresolvable, ["node(s) didn't satisfy plugin(s) [\(narrowedBy.joined(separator: " "))]"],
+                     plugin: narrowedBy.first ?? "")
         let want = Self.feasibleNodesToFind(percentage: percentageOfNodesToScore, nodes: nodes.count)
         var feasible: [Int] = []
         feasible.reserveCapacity(min(want, nodes.count))

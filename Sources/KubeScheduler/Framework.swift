@@ -414,8 +414,9 @@ public final class Framework {
             if prefix > 0 {
                 var kept = 0
                 for k in alive {
-                    let node = nodes[chunk[k]]
-                    if !node.passes(prefixSet), let f = firstFailure(state, pod, node, filters, quick, filterSkipped, upTo: prefix) {
+                    // The node is read in place: a copy would retain its storage.
+                    let i = chunk[k]
+                    if !nodes[i].passes(prefixSet), let f = firstFailure(state, pod, nodes[i], filters, quick, filterSkipped, upTo: prefix) {
                         failure[k] = f
                     } else {
                         alive[kept] = k

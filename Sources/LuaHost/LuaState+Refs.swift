@@ -201,17 +201,22 @@ extension LuaState {
                                        Int32(end), straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
                                        extras, spans.baseAddress, lengths.baseAddress, r.baseAddress, &status)
                     }
-                    // Calls before the one that stopped (or all of the block) are done.
-                    for k in Int(from)..<Int(stopped) {
-                        let r = raw[k - first]
-                        var call = EachCall()
-                        call.instructions = Int(r.instructions)
-                        call.nanoseconds = Int(r.nanoseconds)
-                        call.first = try eachValue(L, r.type1, r.bool1, r.int1, r.num1, extras, Int64(2 * (k - first) + 1))
-                        call.second = try eachValue(L, r.type2, r.bool2, r.int2, r.num2, extras, Int64(2 * (k - first) + 2))
-                        cost.instructions += call.instructions
-                        cost.nanoseconds += call.nanoseconds
-                        each(k, call)
+                    // Calls before the one that stopped (or all of the block) are done. Their
+                    // results are read in place (a copy of each would be a call of memmove).
+                    try raw.withUnsafeBufferPointer { (results) throws(LuaError) in
+                        for k in Int(from)..<Int(stopped) {
+                            let r = results.baseAddress! + (k - first)
+                            var call = EachCall()
+                            call.instructions = Int(r.pointee.instructions)
+                            call.nanoseconds = Int(r.pointee.nanoseconds)
+                            call.first = try eachValue(L, r.pointee.type1, r.pointee.bool1, r.pointee.int1, r.pointee.num1, extras,
+                                                       Int64(2 * (k - first) + 1))
+                            call.second = try eachValue(L, r.pointee.type2, r.pointee.bool2, r.pointee.int2, r.pointee.num2, extras,
+                                                        Int64(2 * (k - first) + 2))
+                            cost.instructions += call.instructions
+                            cost.nanoseconds += call.nanoseconds
+                            each(k, call)
+                        }
                     }
                     guard stopped < Int32(end) else { break }
                     let r = raw[Int(stopped) - first]

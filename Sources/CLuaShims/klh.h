@@ -133,6 +133,9 @@ const char *klh_tostring(lua_State *L, int idx, size_t *len);
 void klh_open_patterns(lua_State *L, int tidx);
 
 /* values.c */
+/* Pushes the registry table under `key`, made on first use; `mode` is its __mode ("k",
+ * "v") or NULL for a plain table. */
+void klh_registry_table(lua_State *L, const void *key, const char *mode);
 int klh_is_view(lua_State *L, int idx);
 const char *klh_view_name(lua_State *L, int idx);
 

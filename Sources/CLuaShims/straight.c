@@ -150,16 +150,7 @@ static int64_t klh_cached_cost(lua_State *L, klh_ctx *c, int fidx) {
     int saved = c->enforce;
     c->enforce = 0;
     int64_t cost = -1;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_straight_key) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_createtable(L, 0, 4);
-        lua_createtable(L, 0, 1);
-        lua_pushliteral(L, "k");
-        lua_setfield(L, -2, "__mode");
-        lua_setmetatable(L, -2);
-        lua_pushvalue(L, -1);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_straight_key);
-    }
+    klh_registry_table(L, &klh_straight_key, "k");
     lua_pushvalue(L, fidx);
     if (lua_rawget(L, -2) == LUA_TNUMBER) {
         cost = lua_tointegerx(L, -1, NULL);

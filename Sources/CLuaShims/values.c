@@ -161,20 +161,22 @@ static int klh_view_pairs(lua_State *L) {
     return 3;
 }
 
-/* Pushes the registry table under `key`, made on first use (weak keys when `weak`). */
-static void klh_view_cache(lua_State *L, const void *key, int weak) {
+void klh_registry_table(lua_State *L, const void *key, const char *mode) {
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
     lua_pop(L, 1);
     lua_createtable(L, 0, 8);
-    if (weak) {
+    if (mode != NULL) {
         lua_createtable(L, 0, 1);
-        lua_pushliteral(L, "k");
+        lua_pushstring(L, mode);
         lua_setfield(L, -2, "__mode");
         lua_setmetatable(L, -2);
     }
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, key);
 }
+
+/* Pushes the registry table under `key`, made on first use (weak keys when `weak`). */
+static void klh_view_cache(lua_State *L, const void *key, int weak) { klh_registry_table(L, key, weak ? "k" : NULL); }
 
 /* Pushes the shared __newindex for the name on top of the stack (popped). */
 static void klh_view_newindex_for(lua_State *L) {
@@ -246,17 +248,7 @@ void klh_make_view(lua_State *L, const char *name, size_t namelen, int has_keys)
  * can never change, so objects share one. The host names such a view by a key of its name
  * and contents; the table maps keys to views with weak values, so a view no object holds
  * any more is collected and its entry goes. */
-static void klh_view_interned(lua_State *L) {
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_view_intern_key) == LUA_TTABLE) return;
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 16);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "v");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_view_intern_key);
-}
+static void klh_view_interned(lua_State *L) { klh_registry_table(L, &klh_view_intern_key, "v"); }
 
 int klh_view_intern_get(lua_State *L, const char *key, size_t len) {
     klh_view_interned(L);

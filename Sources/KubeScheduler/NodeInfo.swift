@@ -202,10 +202,10 @@ public struct NodeInfo: Sendable {
     /// the value itself: a search over thousands of nodes then reads its array of NodeInfo
     /// in order, instead of visiting each node's storage somewhere in memory. Every change
     /// goes through a method of this file, which refreshes the copy (`changed`).
-    private(set) var hot: Hot
+    @usableFromInline private(set) var hot: Hot
 
-    struct Hot: Sendable {
-        var generation: UInt64
+    @usableFromInline struct Hot: Sendable {
+        @usableFromInline var generation: UInt64
         var freeCPU: Int64, freeMemory: Int64
         var allowedPodNumber: Int64
         var podCount: Int
@@ -274,7 +274,7 @@ public struct NodeInfo: Sendable {
     /// allocatable - requested
     public var free: Resources { _read { yield s.free } }
     /// Changes with every change of the node or its pods; never repeats in a process.
-    public var generation: UInt64 { hot.generation }
+    @inlinable public var generation: UInt64 { hot.generation }
 
     public var name: String { s.node.metadata.name }
 

@@ -193,8 +193,9 @@ extension StateCore {
                 if let interned { Self.intern(interned, on: L) }
             }
         case .map(let entries):
-            let sorted = entries.filter { $0.value != .nil }
-                .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            var sorted = entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            func isNil(_ v: LuaValue) -> Bool { if case .nil = v { return true } else { return false } }
+            if sorted.contains(where: { isNil($0.value) }) { sorted.removeAll { isNil($0.value) } }
             let interned = view != nil && depth > 0 ? Self.internKey(view!, map: sorted) : nil
             if let interned, Self.pushInterned(interned, on: L) { return }
             klh_new_table(L, 0, Int32(clamping: sorted.count))
@@ -206,7 +207,7 @@ extension StateCore {
                 // The sorted key list `pairs` walks; views of the same shape (every node's
                 // `free`, say) share one, so thousands of views do not carry thousands of
                 // copies between their tables.
-                let signature = sorted.map(\.key).joined(separator: "\u{1}")
+                let signature = sorted.map(\.key)
                 if let shared = sharedKeyLists[signature] {
                     klh_push_ref(L, shared)
                 } else {

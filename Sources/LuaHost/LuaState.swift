@@ -21,9 +21,9 @@ final class StateCore {
     /// What the most recent load/call/resume cost.
     var lastCost = LuaCallCost()
     var measuresTime = true
-    /// Key lists shared by views of the same shape (registry slots, by the keys joined);
+    /// Key lists shared by views of the same shape (registry slots, by the sorted keys);
     /// they live as long as the state. Capped: views of rare shapes get their own.
-    var sharedKeyLists: [String: Int32] = [:]
+    var sharedKeyLists: [[String]: Int32] = [:]
     static let maxSharedKeyLists = 1024
     /// The table callEach leaves results that are not plain values in (a registry slot,
     /// made on first use, 0 before), kept for the next call instead of a new table per

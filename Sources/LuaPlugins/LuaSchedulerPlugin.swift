@@ -274,19 +274,19 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
         guard let f = filterHook.function else { return .success }
         let outcome = runOnNode(filterHook, f, state, pod, node)
         guard case .success(let results) = outcome else { return Status(.error, [outcome.failure], plugin: name) }
-        return filterVerdict(results)
+        return filterVerdict(results.0, results.1)
     }
 
     /// What a filter's results say: true keeps the node, false or nil rejects it with the
     /// second result as the reason; anything else is a wrong result.
-    private func filterVerdict(_ results: (LuaValue, LuaValue)) -> Status {
-        switch results.0 {
+    private func filterVerdict(_ first: LuaValue, _ second: LuaValue) -> Status {
+        switch first {
         case .boolean(true):
             succeeded()
             return .success
         case .boolean(false), .nil:
             succeeded()
-            let reason = results.1 == .nil ? "rejected by \(name)" : (results.1.stringValue ?? LuaHostText.describe(results.1))
+            let reason = second == .nil ? "rejected by \(name)" : (second.stringValue ?? LuaHostText.describe(second))
             return Status(.unschedulable, [reason], plugin: name)
         case let other:
             let msg = wrongResult("filter", "expected true or false, got \(LuaHostText.describe(other))")
@@ -327,7 +327,7 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
         if let off = switchedOff { return Array(repeating: Status(.error, [off], plugin: name), count: indices.count) }
         guard let f = filterHook.function else { return Array(repeating: .success, count: indices.count) }
         return runOnNodes(filterHook, f, state, pod, nodes, indices,
-                          failed: { Status(.error, [$0], plugin: name) }, verdict: filterVerdict)
+                          failed: { Status(.error, [$0], plugin: name) }, verdict: { self.filterVerdict($0.first, $0.second) })
     }
 
     /// `score` over many nodes in one crossing into Lua (see the batch `filter`).
@@ -335,14 +335,14 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
         if let off = switchedOff { return Array(repeating: (0, Status(.error, [off], plugin: name)), count: indices.count) }
         guard let f = scoreHook.function else { return Array(repeating: (0, Status(.skip, plugin: name)), count: indices.count) }
         return runOnNodes(scoreHook, f, state, pod, nodes, indices,
-                          failed: { (0, Status(.error, [$0], plugin: name)) }, verdict: { self.scoreValue($0.0) })
+                          failed: { (0, Status(.error, [$0], plugin: name)) }, verdict: { self.scoreValue($0.first) })
     }
 
     /// Calls a node hook for `nodes[i]`, `i` in `indices`, with `callEach`, and turns each
     /// call's results (or failure) into a verdict, accounting every call as `runOnNode`
     /// does. Once the plugin is switched off, the rest fail with the reason.
     private func runOnNodes<V>(_ hook: NodeHook, _ function: LuaRef, _ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo],
-                               _ indices: [Int], failed: (String) -> V, verdict: ((LuaValue, LuaValue)) -> V) -> [V] {
+                               _ indices: [Int], failed: (String) -> V, verdict: (LuaState.EachCall) -> V) -> [V] {
         var out: [V] = []
         out.reserveCapacity(indices.count)
         var spent = HookCost()
@@ -375,7 +375,7 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
                     fail(msg)
                     out.append(failed(msg))
                 } else {
-                    out.append(verdict((c.first, c.second)))
+                    out.append(verdict(c))
                 }
             }
         } catch {

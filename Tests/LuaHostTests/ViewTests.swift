@@ -65,6 +65,21 @@ extension LuaHostSuite {
             #expect(other["free"] == .boolean(false) && other["labels"] == .boolean(false))
         }
 
+        /// `pairs` walks a view's fields in the order of their UTF-8 bytes: a prefix first,
+        /// and bytes above ASCII after every ASCII letter.
+        @Test func pairsWalksFieldsInByteOrder() throws {
+            let state = try LuaState()
+            let f = try luaFunction(state, """
+            return function(v)
+              local keys = {}
+              for k in pairs(v) do keys[#keys + 1] = k end
+              return table.concat(keys, ',')
+            end
+            """)
+            let view = LuaValue.view("node", .map(["z": 1, "é": 2, "a": 3, "ab": 4, "B": 5, "nothing": .nil]))
+            #expect(try state.call(f, [view]).first == .string("B,a,ab,z,é"))
+        }
+
         /// Sharing keeps nothing alive: views no object holds any more are collected.
         @Test func sharedViewsGoWithTheirLastHolder() throws {
             let state = try LuaState()

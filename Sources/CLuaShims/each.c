@@ -98,6 +98,7 @@ static int klh_each_loop(lua_State *L) {
         /* a later item's view is read into the cache while this call runs */
         if (spans && k + KLH_PREFETCH_AHEAD < run->count) klh_each_prefetch(run, k + KLH_PREFETCH_AHEAD);
         klh_budget_reset(ctx, run->budget, run->wall_ns);
+        klh_clear_error(ctx);
         run->started = run->timed ? klh_budget_clock_ns() : 0;
         lua_pushvalue(L, 2);
         lua_pushvalue(L, 3);
@@ -147,14 +148,15 @@ int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, c
     ctx->enforce = saved;
     ctx->running = prev;
     ctx->each_floor = NULL;
+    /* the thread leaves with the count hook, as after any call */
+    ctx->straight_entry = 0;
+    klh_straight_disarm(L);
     if (st == LUA_OK && !run.verdict) {
         lua_settop(L, top);
         *status = LUA_OK;
         return count;
     }
     /* the call at run.k failed: what it spent, and the error object alone on top */
-    ctx->straight_entry = 0;
-    klh_straight_disarm(L);
     if (st != LUA_OK) {
         klh_budget_flush(L);
         /* LUA_ERRMEM skips the message handler: whatever err_* holds is stale */

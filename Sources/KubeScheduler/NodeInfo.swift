@@ -105,14 +105,16 @@ public enum PodRequests {
 /// A node with the pods the scheduler believes run on it, and their summed requests.
 ///
 /// A value type that is cheap to copy: the contents sit in one shared box, copied only
-/// when a shared copy is changed (a cycle's snapshot of 5,000 nodes is 5,000 retains).
+/// when a shared copy is changed (a cycle's snapshot of 5,000 nodes is 5,000 retains),
+/// beside a copy of the few fields a search reads for every node (`hot`).
 /// `generation` changes with every change, as kube-scheduler's NodeInfo.Generation does,
 /// so caches built from a node (the Lua views) know when to rebuild.
 public struct NodeInfo: Sendable {
     final class Storage: @unchecked Sendable {
-        // What the filters and the quick checks read for every node comes first, together
-        // (a class keeps its fields in this order): a scan of thousands of nodes then touches
-        // two or three cache lines of each, not the whole Node.
+        // What the filters and the quick scores read comes first, together (a class keeps
+        // its fields in this order), so that a node's checks touch two or three cache lines
+        // of it, not the whole Node; what every node of a search is checked on is also
+        // copied into the NodeInfo value (`hot`).
         var generation: UInt64
         var unschedulable = false
         /// Whether the node lists any container image (ImageLocality scores 0 otherwise).

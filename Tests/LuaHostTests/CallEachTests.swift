@@ -169,6 +169,7 @@ extension LuaHostSuite {
             for (function, cost) in [(f, nil), (straight, try #require(state.straightCost(of: straight)))] {
                 let calls = try state.callEach(function, none, items, none, straightCost: cost)
                 let failing = calls.indices.filter { calls[$0].error != nil }
+                #expect(failing == (cost == nil ? [1] : [0, 1, 2]))
                 let alone = try #require(throws: LuaError.self) {
                     _ = try state.call(function, none, items[failing.first ?? 0], none, straightCost: cost)
                 }

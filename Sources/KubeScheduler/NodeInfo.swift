@@ -111,24 +111,17 @@ public enum PodRequests {
 /// so caches built from a node (the Lua views) know when to rebuild.
 public struct NodeInfo: Sendable {
     final class Storage: @unchecked Sendable {
-        // What the filters and the quick scores read comes first, together (a class keeps
-        // its fields in this order), so that a node's checks touch two or three cache lines
-        // of it, not the whole Node; what every node of a search is checked on is also
-        // copied into the NodeInfo value (`hot`).
-        var generation: UInt64
-        var unschedulable = false
-        /// Whether the node lists any container image (ImageLocality scores 0 otherwise).
-        var hasImages = false
-        var hasTaints = false
-        var podCount = 0
+        // What the quick scores read comes first, together (a class keeps its fields in
+        // this order), so that a node's scores touch one or two cache lines of it, not the
+        // whole Node; what every node of a search is checked on sits in the NodeInfo value
+        // itself (`hot`).
         var allowedPodNumber: Int64
-        /// cpu (millicores) and memory of `free`, `allocatable`, `requested` and
-        /// `nonZeroRequested` as plain numbers, for the quick checks (set by `changed`).
-        var freeCPU: Int64 = 0, freeMemory: Int64 = 0
+        /// cpu (millicores) and memory of `allocatable`, `requested` and `nonZeroRequested`
+        /// as plain numbers, for the quick scores (set by `changed`).
         var allocatableCPU: Int64 = 0, allocatableMemory: Int64 = 0
         var requestedCPU: Int64 = 0, requestedMemory: Int64 = 0
         var nonZeroCPU: Int64 = 0, nonZeroMemory: Int64 = 0
-        var taints: [Taint] = [] { didSet { hasTaints = !taints.isEmpty } }
+        var taints: [Taint] = []
         var free = Resources()
         var allocatable: Resources
         var requested = Resources()
@@ -144,22 +137,17 @@ public struct NodeInfo: Sendable {
 
         init(node: Node) {
             self.node = node
-            unschedulable = node.spec.unschedulable
-            hasImages = !node.status.containerImages.isEmpty
             taints = node.spec.taints
-            hasTaints = !taints.isEmpty
             allocatable = Resources(node.status.allocatable)
             allowedPodNumber = node.status.allocatable["pods"]?.value ?? 110
             pods = []
-            generation = NodeInfo.nextGeneration()
         }
 
         init(copying o: Storage) {
-            node = o.node; unschedulable = o.unschedulable; hasImages = o.hasImages; taints = o.taints; podCount = o.podCount
+            node = o.node; taints = o.taints
             pods = o.pods; podsWithAffinity = o.podsWithAffinity
             podsWithRequiredAntiAffinity = o.podsWithRequiredAntiAffinity; requested = o.requested; nonZeroRequested = o.nonZeroRequested
-            allocatable = o.allocatable; allowedPodNumber = o.allowedPodNumber; free = o.free; generation = o.generation
-            hasTaints = o.hasTaints; freeCPU = o.freeCPU; freeMemory = o.freeMemory
+            allocatable = o.allocatable; allowedPodNumber = o.allowedPodNumber; free = o.free
             allocatableCPU = o.allocatableCPU; allocatableMemory = o.allocatableMemory
             requestedCPU = o.requestedCPU; requestedMemory = o.requestedMemory; nonZeroCPU = o.nonZeroCPU; nonZeroMemory = o.nonZeroMemory
             if !podsWithAffinity.isEmpty { NodeInfo.affinityHolders.add(1) }
@@ -183,11 +171,9 @@ public struct NodeInfo: Sendable {
         func changed() {
             free = allocatable
             free.subtract(requested)
-            freeCPU = free.milliCPU; freeMemory = free.memory
             allocatableCPU = allocatable.milliCPU; allocatableMemory = allocatable.memory
             requestedCPU = requested.milliCPU; requestedMemory = requested.memory
             nonZeroCPU = nonZeroRequested.milliCPU; nonZeroMemory = nonZeroRequested.memory
-            generation = NodeInfo.nextGeneration()
         }
     }
 
@@ -200,10 +186,11 @@ public struct NodeInfo: Sendable {
     static var anyHoldsAffinityPods: Bool { affinityHolders.value > 0 }
 
     var s: Storage
-    /// The fields a cycle reads for every node it examines, copied out of the storage into
-    /// the value itself: a search over thousands of nodes then reads its array of NodeInfo
-    /// in order, instead of visiting each node's storage somewhere in memory. Every change
-    /// goes through a method of this file, which refreshes the copy (`changed`).
+    /// The generation, and the fields a cycle reads for every node it examines, taken from
+    /// the storage into the value itself: a search over thousands of nodes then reads its
+    /// array of NodeInfo in order, instead of visiting each node's storage somewhere in
+    /// memory. Every change goes through a method of this file, which makes them again
+    /// (`changed`).
     @usableFromInline private(set) var hot: Hot
 
     @usableFromInline struct Hot: Sendable {
@@ -213,19 +200,22 @@ public struct NodeInfo: Sendable {
         var podCount: Int
         var unschedulable: Bool, hasTaints: Bool, hasImages: Bool
 
-        init(_ st: Storage) {
-            generation = st.generation
-            freeCPU = st.freeCPU; freeMemory = st.freeMemory
+        init(_ st: Storage, generation: UInt64) {
+            self.generation = generation
+            freeCPU = st.free.milliCPU; freeMemory = st.free.memory
             allowedPodNumber = st.allowedPodNumber
-            podCount = st.podCount
-            unschedulable = st.unschedulable; hasTaints = st.hasTaints; hasImages = st.hasImages
+            podCount = st.pods.count
+            unschedulable = st.node.spec.unschedulable
+            hasTaints = !st.taints.isEmpty
+            // ImageLocality scores 0 on a node without images.
+            hasImages = !st.node.status.containerImages.isEmpty
         }
     }
 
-    /// After a change of the storage: its new generation and derived fields, and the copy.
+    /// After a change of the storage: its derived fields, a new generation and the copy.
     private mutating func changed(_ st: Storage) {
         st.changed()
-        hot = Hot(st)
+        hot = Hot(st, generation: NodeInfo.nextGeneration())
     }
 
     private static let generations = GenerationCounter()
@@ -233,7 +223,7 @@ public struct NodeInfo: Sendable {
 
     public init(node: Node, pods: [Pod] = []) {
         s = Storage(node: node)
-        hot = Hot(s)
+        hot = Hot(s, generation: 0) // made again below
         s.pods.reserveCapacity(pods.count)
         for p in pods { add(p) }
         changed(s)
@@ -284,8 +274,6 @@ public struct NodeInfo: Sendable {
     public mutating func setNode(_ n: Node) {
         let st = unique()
         st.node = n
-        st.unschedulable = n.spec.unschedulable
-        st.hasImages = !n.status.containerImages.isEmpty
         st.taints = n.spec.taints
         st.allocatable = Resources(n.status.allocatable)
         st.allowedPodNumber = n.status.allocatable["pods"]?.value ?? 110
@@ -296,7 +284,6 @@ public struct NodeInfo: Sendable {
     public mutating func add(_ pod: Pod) {
         let st = unique()
         st.pods.append(pod)
-        st.podCount = st.pods.count
         if PodAffinityTerms.hasPodAffinity(pod) { st.addAffinityPod(pod) }
         if pod.spec.affinity?.podAntiAffinity?.required.isEmpty == false { st.podsWithRequiredAntiAffinity.append(pod) }
         st.requested.add(PodRequests.of(pod))
@@ -312,7 +299,6 @@ public struct NodeInfo: Sendable {
         }
         let st = unique()
         let p = st.pods.remove(at: i)
-        st.podCount = st.pods.count
         func same(_ q: Pod) -> Bool { q.metadata.namespace == namespace && q.metadata.name == name }
         st.removeAffinityPods(where: same)
         st.podsWithRequiredAntiAffinity.removeAll(where: same)

@@ -313,8 +313,8 @@ struct QuickCheckTests {
     /// and a changed copy of a NodeInfo leaves the original as it was.
     @Test func theCopiedFieldsFollowEveryChange() {
         func agrees(_ n: NodeInfo) -> Bool {
-            let h = n.hot, s = n.s
-            return h.generation == s.generation && h.freeCPU == n.free.milliCPU && h.freeMemory == n.free.memory
+            let h = n.hot
+            return h.freeCPU == n.free.milliCPU && h.freeMemory == n.free.memory
                 && h.podCount == n.pods.count && h.allowedPodNumber == n.allowedPodNumber
                 && h.unschedulable == n.node.spec.unschedulable && h.hasTaints == !n.taints.isEmpty
                 && h.hasImages == !n.node.status.containerImages.isEmpty

@@ -104,7 +104,7 @@ static int klh_each_loop(lua_State *L) {
         lua_pushvalue(L, 3);
         lua_rawgeti(L, LUA_REGISTRYINDEX, run->items[klh_each_item(run, k)]);
         lua_pushvalue(L, 4);
-        int straight = klh_straight_arm_in(L, ctx, run->straight_cost);
+        int straight = klh_straight_arm(L, ctx, run->straight_cost);
         if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
         ctx->enforce = 1;
         lua_callk(L, 3, 2, 0, NULL);
@@ -113,7 +113,7 @@ static int klh_each_loop(lua_State *L) {
         klh_each_result *r = &run->out[k - run->base_index];
         r->instructions = ctx->spent;
         r->nanoseconds = run->timed ? klh_budget_clock_ns() - run->started : 0;
-        if (straight && klh_straight_verdict_in(L, ctx, LUA_OK, 2) != LUA_OK) {
+        if (straight && klh_straight_verdict(L, ctx, LUA_OK, 2) != LUA_OK) {
             run->verdict = 1;
             return 1; /* the message */
         }

@@ -154,17 +154,17 @@ const void *klh_slab_region_end(klh_slab *s, size_t *len);
 int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh);
 void klh_push_msgh(lua_State *L);
 void klh_budget_reset(klh_ctx *c, int64_t instructions, int64_t wall_ns);
-/* Arms the straight path for the call about to be made (1), or leaves the count hook (0). */
-int klh_straight_arm(lua_State *L, int64_t cost);
+/* Arms the straight path for the call about to be made (1), or leaves the count hook (0);
+ * the call hook stays armed when the call before was straight too. */
+int klh_straight_arm(lua_State *L, klh_ctx *c, int64_t cost);
 /* After an armed call: back to the count hook, and the budget verdict if strings the
  * function built spent the budget (the error replaces the results above fidx). */
 int klh_straight_finish(lua_State *L, int status, int fidx);
 /* The two halves of klh_straight_finish: the verdict, leaving the call hook armed for the
- * next straight call, and the way back to the count hook. */
-int klh_straight_verdict(lua_State *L, int status, int fidx);
-/* The same with the state's context at hand (a loop of calls). */
-int klh_straight_arm_in(lua_State *L, klh_ctx *c, int64_t cost);
-int klh_straight_verdict_in(lua_State *L, klh_ctx *c, int status, int fidx);
+ * next straight call (klh_pcall_each), and the way back to the count hook. */
+int klh_straight_verdict(lua_State *L, klh_ctx *c, int status, int fidx);
+void klh_straight_disarm(lua_State *L);
+/* klh_budget_flush with the state's context at hand (a loop of calls). */
 void klh_budget_flush_in(lua_State *L, klh_ctx *c);
 void klh_straight_disarm(lua_State *L);
 

@@ -116,7 +116,8 @@ void klh_full_gc(lua_State *L) {
     c->enforce = saved;
 }
 
-/* A view's objects side by side (slab.c); 16 KiB covers a node view with its nested ones. */
+/* A view's objects side by side (slab.c): a chunk with 16 KiB left covers a node view
+ * with its own nested views (under 4 KiB; shared nested views are made once). */
 #define KLH_REGION_EXPECTED (16 * 1024)
 
 void klh_region_begin(lua_State *L) { klh_slab_region_begin(&klh_ctx_of(L)->slab, KLH_REGION_EXPECTED); }

@@ -289,9 +289,7 @@ static void klh_call_hook(lua_State *L, lua_Debug *ar) {
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
 }
 
-int klh_straight_arm(lua_State *L, int64_t cost) { return klh_straight_arm_in(L, klh_ctx_of(L), cost); }
-
-int klh_straight_arm_in(lua_State *L, klh_ctx *c, int64_t cost) {
+int klh_straight_arm(lua_State *L, klh_ctx *c, int64_t cost) {
     if (cost <= 0 || c->exhausted || cost >= c->budget - c->spent) return 0;
     c->spent += cost;
     c->straight_entry = 1;
@@ -306,12 +304,10 @@ void klh_straight_disarm(lua_State *L) {
 
 int klh_straight_finish(lua_State *L, int status, int fidx) {
     klh_straight_disarm(L);
-    return klh_straight_verdict(L, status, fidx);
+    return klh_straight_verdict(L, klh_ctx_of(L), status, fidx);
 }
 
-int klh_straight_verdict(lua_State *L, int status, int fidx) { return klh_straight_verdict_in(L, klh_ctx_of(L), status, fidx); }
-
-int klh_straight_verdict_in(lua_State *L, klh_ctx *c, int status, int fidx) {
+int klh_straight_verdict(lua_State *L, klh_ctx *c, int status, int fidx) {
     c->straight_entry = 0;
     if (status != LUA_OK || c->spent < c->budget || c->exhausted) return status;
     /* strings it built spent the budget: the verdict the count hook would have given; the
@@ -335,7 +331,7 @@ int klh_straight_verdict_in(lua_State *L, klh_ctx *c, int status, int fidx) {
 
 int klh_pcall_straight(lua_State *L, int nargs, int64_t cost) {
     int base = lua_gettop(L) - nargs - 1;
-    if (!klh_straight_arm(L, cost)) return klh_pcall(L, nargs);
+    if (!klh_straight_arm(L, klh_ctx_of(L), cost)) return klh_pcall(L, nargs);
     lua_pushvalue(L, base + 1); /* keep the function, to locate a verdict */
     lua_insert(L, base + 1);
     int status = klh_pcall(L, nargs);

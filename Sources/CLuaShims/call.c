@@ -133,7 +133,10 @@ const char *klh_memory_position(lua_State *L, int *line) {
 }
 
 static int klh_msgh(lua_State *L) {
-    klh_capture_stack(klh_ctx_of(L), L, 1);
+    klh_ctx *c = klh_ctx_of(L);
+    /* a call on twins that fails runs again on the views, which report the error */
+    if (c->twin_running) return 1;
+    klh_capture_stack(c, L, 1);
     lua_settop(L, 1);
     return 1;
 }

@@ -15,8 +15,7 @@
  * it would from a call of its own. */
 #include "klh.h"
 
-static void klh_each_record(lua_State *L, int idx, int extras, int slot, int *type, int64_t *i, double *d, int *b) {
-    int t = lua_type(L, idx);
+static void klh_each_record(lua_State *L, int idx, int t, int extras, int slot, int *type, int64_t *i, double *d, int *b) {
     *type = t;
     switch (t) {
     case LUA_TNONE:
@@ -59,7 +58,7 @@ static inline void klh_prefetch(const void *start, int32_t len) {
 typedef struct {
     klh_ctx *ctx;
     int function, a, c;
-    const int *items;
+    const int *items, *twin_items;
     const intptr_t *positions;
     const void *const *regions;
     const int32_t *lengths;
@@ -70,7 +69,15 @@ typedef struct {
     int k;           /* the call running (or the one that failed) */
     int verdict;     /* the call k returned but its strings spent the budget */
     int64_t started; /* clock at the start of call k, when timed */
+    int twins;       /* the calls run on twins (straight.c) */
+    int on_views;    /* the call that runs on the views after its run on twins stopped */
 } klh_each_run;
+
+/* A result a call on twins may hand back: a table or a function could be a twin or hold one
+ * (the host then takes the call's results from its run on the views). */
+static int klh_twin_result_ok(int t) {
+    return t == LUA_TNONE || t == LUA_TNIL || t == LUA_TBOOLEAN || t == LUA_TNUMBER || t == LUA_TSTRING;
+}
 
 static inline int klh_each_item(const klh_each_run *run, int k) {
     return run->positions != NULL ? (int)run->positions[k] : k;
@@ -81,9 +88,11 @@ static void klh_each_prefetch(const klh_each_run *run, int k) {
     klh_prefetch(run->regions[i], run->lengths[i]);
 }
 
-/* The loop: stack 1 is the run, 2-4 the function, a and c, 5 the extras table. Returns
- * nothing when every call is done; a call's error unwinds to klh_pcall_each; a verdict
- * after a straight call returns its message. */
+/* The loop: stack 1 is the run, 2-4 the function, a and c, 5 the extras table, 6 a's twin
+ * (or a). Returns nothing when every call is done; a call's error unwinds to
+ * klh_pcall_each; a verdict after a straight call returns its message. A call on twins that
+ * the call hook stops, or that fails, gives a verdict or hands back a table, runs again on
+ * the views, which gives its results. */
 static int klh_each_loop(lua_State *L) {
     klh_each_run *run = (klh_each_run *)lua_touserdata(L, 1);
     klh_ctx *ctx = run->ctx;
@@ -97,18 +106,45 @@ static int klh_each_loop(lua_State *L) {
         int k = run->k;
         /* a later item's view is read into the cache while this call runs */
         if (spans && k + KLH_PREFETCH_AHEAD < run->count) klh_each_prefetch(run, k + KLH_PREFETCH_AHEAD);
+        int twins = run->twins && k != run->on_views && run->straight_cost < run->budget;
+    again:
         klh_budget_reset(ctx, run->budget, run->wall_ns);
         klh_clear_error(ctx);
         run->started = run->timed ? klh_budget_clock_ns() : 0;
         lua_pushvalue(L, 2);
-        lua_pushvalue(L, 3);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, run->items[klh_each_item(run, k)]);
+        lua_pushvalue(L, twins ? 6 : 3);
+        int item = klh_each_item(run, k);
+        if (twins && run->twin_items != NULL && run->twin_items[item] != 0) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, run->twin_items[item]);
+        } else {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, run->items[item]);
+            if (twins) klh_twin_replace(L, -1);
+        }
         lua_pushvalue(L, 4);
         int straight = klh_straight_arm(L, ctx, run->straight_cost);
+        if (twins && !straight) {
+            /* twins need the call hook */
+            lua_settop(L, 6);
+            twins = 0;
+            goto again;
+        }
         if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
+        ctx->twin_running = twins;
         ctx->enforce = 1;
         lua_callk(L, 3, 2, 0, NULL);
         ctx->enforce = 0;
+        ctx->twin_running = 0;
+        int t1 = lua_type(L, 7), t2 = lua_type(L, 8);
+        if (twins) {
+            if (ctx->spent >= ctx->budget || ctx->exhausted || !klh_twin_result_ok(t1) || !klh_twin_result_ok(t2)) {
+                ctx->straight_entry = 0;
+                ctx->twin_reruns++;
+                lua_settop(L, 6);
+                twins = 0;
+                goto again;
+            }
+            ctx->twin_calls++;
+        }
         klh_budget_flush_in(L, ctx);
         klh_each_result *r = &run->out[k - run->base_index];
         r->instructions = ctx->spent;
@@ -117,37 +153,61 @@ static int klh_each_loop(lua_State *L) {
             run->verdict = 1;
             return 1; /* the message */
         }
-        klh_each_record(L, 6, 5, 2 * (k - run->base_index) + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
-        klh_each_record(L, 7, 5, 2 * (k - run->base_index) + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
-        lua_settop(L, 5);
+        klh_each_record(L, 7, t1, 5, 2 * (k - run->base_index) + 1, &r->type1, &r->int1, &r->num1, &r->bool1);
+        klh_each_record(L, 8, t2, 5, 2 * (k - run->base_index) + 2, &r->type2, &r->int2, &r->num2, &r->bool2);
+        lua_settop(L, 6);
     }
     return 0;
 }
 
-int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, const intptr_t *positions, int base_index, int from,
+int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, const int *twin_items, const intptr_t *positions,
+                   int base_index, int from,
                    int count, int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    const void *const *regions, const int32_t *lengths, klh_each_result *out, int *status) {
     klh_ctx *ctx = klh_ctx_of(L);
-    klh_each_run run = {ctx, function, a, c, items, positions, regions, lengths, base_index, count,
-                        straight_cost, budget, wall_ns, timed, lua_absindex(L, extras), out, from, 0, 0};
+    klh_each_run run = {ctx, function, a, c, items, twin_items, positions, regions, lengths, base_index, count,
+                        straight_cost, budget, wall_ns, timed, lua_absindex(L, extras), out, from, 0, 0, 0, -1};
     int top = lua_gettop(L);
     klh_push_msgh(L);
     int msgh = lua_gettop(L);
-    lua_pushcfunction(L, klh_each_loop);
-    lua_pushlightuserdata(L, &run);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, function);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, a);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c);
-    lua_pushvalue(L, run.extras);
-    klh_clear_error(ctx);
-    int saved = ctx->enforce;
-    lua_State *prev = ctx->running;
-    ctx->running = L;
-    ctx->enforce = 0; /* the loop's own work is the host's; each call runs under the cap */
-    int st = lua_pcall(L, 5, 1, msgh);
-    ctx->enforce = saved;
-    ctx->running = prev;
-    ctx->each_floor = NULL;
+    /* twins: a straight function that writes no table, in a state that allows them */
+    if (straight_cost > 0 && ctx->twins_allowed && !ctx->twins_refused) {
+        int saved = ctx->enforce;
+        ctx->enforce = 0;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, function);
+        int pure = 0;
+        run.twins = klh_function_cost(L, ctx, -1, &pure) == straight_cost && pure;
+        lua_pop(L, 1);
+        ctx->enforce = saved;
+    }
+    int st;
+    for (;;) {
+        lua_pushcfunction(L, klh_each_loop);
+        lua_pushlightuserdata(L, &run);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, function);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, a);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c);
+        lua_pushvalue(L, run.extras);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, a);
+        if (run.twins) klh_twin_replace(L, -1);
+        klh_clear_error(ctx);
+        int saved = ctx->enforce;
+        lua_State *prev = ctx->running;
+        ctx->running = L;
+        ctx->enforce = 0; /* the loop's own work is the host's; each call runs under the cap */
+        ctx->twin_stopped = 0;
+        st = lua_pcall(L, 6, 1, msgh);
+        ctx->enforce = saved;
+        ctx->running = prev;
+        ctx->each_floor = NULL;
+        if (st == LUA_OK || !ctx->twin_running) break;
+        /* the call at run.k ran on twins and was stopped or failed: again, on the views */
+        ctx->twin_running = 0;
+        ctx->straight_entry = 0;
+        ctx->twin_reruns++;
+        run.on_views = run.k;
+        lua_settop(L, msgh);
+    }
     /* the thread leaves with the count hook, as after any call */
     ctx->straight_entry = 0;
     klh_straight_disarm(L);

@@ -25,6 +25,7 @@
 #define KLH_SLAB_CLASSES 13
 #define KLH_SLAB_MAX 512
 #define KLH_COST_SLOTS 64
+#define KLH_PURE_CFUNCTIONS 96
 
 typedef struct klh_slab {
     void *free_list[KLH_SLAB_CLASSES];
@@ -54,7 +55,16 @@ typedef struct klh_ctx {
     /* the call hook's last functions and their straight costs, by address (straight.c); each
      * function is also kept alive from a registry table at its slot, so no other function
      * can take a cached address while it is cached */
-    struct { const void *fn; int64_t cost; } cost_slots[KLH_COST_SLOTS];
+    struct { const void *fn; int64_t cost; int pure; } cost_slots[KLH_COST_SLOTS];
+    /* twins (values.c, straight.c, each.c): a straight call of a function that writes no
+     * table runs on the views' plain twins while this state allows it */
+    int twins_allowed;  /* klh_twins_allow found no computed-key write in the plugin's code */
+    int twins_refused;  /* sticky: code loaded at run time, or rawset with a table key */
+    int twin_running;   /* a call runs on twins: the call hook checks every callee */
+    int twin_stopped;   /* the call hook stopped that call (it runs again on the views) */
+    int64_t twin_calls, twin_reruns;
+    const void *pure_cfunctions[KLH_PURE_CFUNCTIONS]; /* sorted */
+    int pure_cfunction_count;
     /* byte offset of lua_State.hookcount found by klh_budget_calibrate, or -1 (counts are
      * then only known at hook granularity) */
     int hookcount_offset;
@@ -137,6 +147,18 @@ void klh_open_patterns(lua_State *L, int tidx);
  * "v") or NULL for a plain table. */
 void klh_registry_table(lua_State *L, const void *key, const char *mode);
 int klh_is_view(lua_State *L, int idx);
+/* Ends the call on twins running now (straight.c): it runs again on the views. */
+void klh_twin_stop(lua_State *L, klh_ctx *c);
+/* __index of a lazy view's twin (values.c). */
+int klh_twin_lazy_index(lua_State *L);
+
+/* straight.c: straight cost of the function at idx, and in *pure whether its own code
+ * writes no table, no global and no upvalue (cached per function). */
+int64_t klh_function_cost(lua_State *L, klh_ctx *c, int idx, int *pure);
+/* sandbox.c's list of C functions a call on twins may make: functions of numbers and
+ * strings, that neither write a table nor tell a twin from its view. */
+void klh_pure_cfunctions_collect(lua_State *L, klh_ctx *c);
+int klh_pure_cfunction(const klh_ctx *c, const void *fn);
 const char *klh_view_name(lua_State *L, int idx);
 
 

@@ -1,5 +1,6 @@
 /* The sandboxed library set: base (trimmed and wrapped), string, table, math, utf8,
  * coroutine, each opened by luaL_requiref from an allow-list. Never luaL_openlibs. */
+#include <stdlib.h>
 #include <string.h>
 #include "klh.h"
 
@@ -14,6 +15,8 @@ static int sb_load(lua_State *L) {
     const char *s = lua_tolstring(L, 1, &len);
     int env = !lua_isnone(L, 4) ? 4 : 0;
     int status = luaL_loadbufferx(L, s, len, "=(load)", "t");
+    /* code made at run time is not looked at: no more calls on twins (straight.c) */
+    klh_twins_refuse(L);
     if (status == LUA_OK) {
         if (env != 0) {
             lua_pushvalue(L, env);
@@ -165,6 +168,8 @@ static int sb_rawset(lua_State *L) {
                                                                    : luaL_typename(L, 2);
         return luaL_error(L, "%s view is read-only (field '%s')", klh_view_name(L, 1), key);
     }
+    /* a table keyed by a table may be keyed by a view: no more calls on twins (straight.c) */
+    if (lua_type(L, 2) == LUA_TTABLE) klh_twins_refuse(L);
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
@@ -381,7 +386,85 @@ int klh_setup(lua_State *L) {
     sb_set(L, co, "create", sb_cocreate);
     sb_set(L, co, "wrap", sb_cowrap);
     sb_set(L, co, "yield", sb_coyield);
+    lua_settop(L, g);
+    klh_pure_cfunctions_collect(L, klh_ctx_of(L));
     lua_settop(L, 0);
+    return 0;
+}
+
+/* ---- the C functions a call on twins may make (straight.c) ----
+ * Functions of numbers and strings: they write no table, and they read a table argument
+ * only as Lua code would (lua_geti, lua_getfield), so a twin and its view give the same
+ * results. Left out: math.random and randomseed (a call that starts again would draw
+ * twice), and everything that writes a table or tells a twin from its view (rawget, rawlen,
+ * rawequal, next, pairs, ipairs, getmetatable, table.insert, ...). */
+static int klh_pointer_order(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void klh_pure_add_function(klh_ctx *c, lua_CFunction f);
+
+static void klh_pure_add(lua_State *L, klh_ctx *c, int idx) {
+    lua_CFunction f = lua_tocfunction(L, idx);
+    if (f == NULL || c->pure_cfunction_count >= KLH_PURE_CFUNCTIONS) return;
+    /* light functions; of the closures, only the wrappers above, whose upvalue is fixed */
+    if ((const void *)(uintptr_t)f != lua_topointer(L, idx) && f != sb_rep && f != sb_format) return;
+    klh_pure_add_function(c, f);
+}
+
+static void klh_pure_add_function(klh_ctx *c, lua_CFunction f) {
+    if (c->pure_cfunction_count >= KLH_PURE_CFUNCTIONS) return;
+    c->pure_cfunctions[c->pure_cfunction_count++] = (const void *)(uintptr_t)f;
+}
+
+void klh_pure_cfunctions_collect(lua_State *L, klh_ctx *c) {
+    static const char *const base[] = {"type", "tonumber", "tostring", "select", "assert"};
+    static const char *const libs[] = {"math", "string", "utf8"};
+    static const char *const tables[] = {"concat", "unpack"};
+    int top = lua_gettop(L);
+    c->pure_cfunction_count = 0;
+    klh_push_globals(L);
+    int g = lua_gettop(L);
+    for (size_t i = 0; i < sizeof base / sizeof *base; i++) {
+        lua_getfield(L, g, base[i]);
+        klh_pure_add(L, c, -1);
+        lua_pop(L, 1);
+    }
+    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
+        if (lua_getfield(L, g, libs[i]) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+            if (strcmp(k, "random") != 0 && strcmp(k, "randomseed") != 0) klh_pure_add(L, c, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, g, "table") == LUA_TTABLE) {
+        for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+            lua_getfield(L, -1, tables[i]);
+            klh_pure_add(L, c, -1);
+            lua_pop(L, 1);
+        }
+    }
+    /* a lazy view's twin reads a computed field through this closure (values.c) */
+    klh_pure_add_function(c, klh_twin_lazy_index);
+    qsort(c->pure_cfunctions, (size_t)c->pure_cfunction_count, sizeof c->pure_cfunctions[0], klh_pointer_order);
+    lua_settop(L, top);
+}
+
+int klh_pure_cfunction(const klh_ctx *c, const void *fn) {
+    int lo = 0, hi = c->pure_cfunction_count - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        uintptr_t m = (uintptr_t)c->pure_cfunctions[mid];
+        if (m == (uintptr_t)fn) return 1;
+        if (m < (uintptr_t)fn) lo = mid + 1; else hi = mid - 1;
+    }
     return 0;
 }
 

@@ -22,6 +22,7 @@
  * against functions compiled for the purpose; if they do not match (another Lua build), no
  * function is ever called straight. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "klh.h"
 
@@ -29,9 +30,21 @@ static int klh_callee_checked(lua_State *L);
 
 #define KLH_STRAIGHT_MAX_DUMP (256 * 1024)
 #define KLH_OP_MASK 0x7F
+#define KLH_OP_SETUPVAL 10
+#define KLH_OP_SETTABUP 15
+#define KLH_OP_SETTABLE 16
+#define KLH_OP_SETI 17
+#define KLH_OP_SETFIELD 18
 #define KLH_OP_JMP 56
 #define KLH_OP_FORLOOP 73
 #define KLH_OP_TFORLOOP 77
+#define KLH_OP_SETLIST 78
+
+/* An instruction that writes a table, a global or an upvalue. */
+static int klh_op_writes(int op) {
+    return op == KLH_OP_SETUPVAL || op == KLH_OP_SETTABUP || op == KLH_OP_SETTABLE || op == KLH_OP_SETI ||
+           op == KLH_OP_SETFIELD || op == KLH_OP_SETLIST;
+}
 #define KLH_SJ_OFFSET ((1 << 24) - 1)
 
 typedef struct {
@@ -66,8 +79,10 @@ static int klh_read_size(const unsigned char *b, size_t n, size_t *pos, size_t *
     return 0;
 }
 
-/* Instruction count if straight, -1 if not (or unreadable). */
-static int64_t klh_scan(const unsigned char *b, size_t n) {
+/* Instruction count if straight, -1 if not (or unreadable); *pure: no instruction writes a
+ * table, a global or an upvalue. */
+static int64_t klh_scan(const unsigned char *b, size_t n, int *pure) {
+    *pure = 0;
     /* header: signature 4, version, format, LUAC_DATA 6, three sizes, LUAC_INT, LUAC_NUM */
     size_t pos = 4 + 1 + 1 + 6 + 3 + 8 + 8;
     if (n < pos + 1 || memcmp(b, "\x1bLua\x54", 5) != 0 || b[12] != 4) return -1;
@@ -79,25 +94,29 @@ static int64_t klh_scan(const unsigned char *b, size_t n) {
     pos += 3; /* numparams, is_vararg, maxstacksize */
     if (!klh_read_size(b, n, &pos, &sizecode)) return -1;
     if (sizecode == 0 || pos + sizecode * 4 > n) return -1;
+    int writes = 0;
     for (size_t i = 0; i < sizecode; i++) {
         uint32_t ins;
         memcpy(&ins, b + pos + i * 4, 4);
         int op = (int)(ins & KLH_OP_MASK);
         if (op == KLH_OP_FORLOOP || op == KLH_OP_TFORLOOP) return -1;
         if (op == KLH_OP_JMP && (int64_t)(ins >> 7) - KLH_SJ_OFFSET < 0) return -1;
+        writes |= klh_op_writes(op);
     }
+    *pure = !writes;
     return (int64_t)sizecode;
 }
 
-static int64_t klh_cost_of(lua_State *L, int idx) {
+static int64_t klh_cost_of(lua_State *L, int idx, int *pure) {
     static unsigned char buf[KLH_STRAIGHT_MAX_DUMP];
+    *pure = 0;
     if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx)) return -1;
     klh_dump_buf d = {buf, 0, 0};
     lua_pushvalue(L, idx);
     int r = lua_dump(L, klh_dump_writer, &d, 1);
     lua_pop(L, 1);
     if (r != 0 || d.overflow) return -1;
-    return klh_scan(buf, d.used);
+    return klh_scan(buf, d.used, pure);
 }
 
 /* 1 when the opcode numbers match this Lua build, 0 otherwise; checked once. */
@@ -115,15 +134,31 @@ static int klh_straight_checked(lua_State *L) {
         "local a, b = ... if a > b then return a else return b end",
         "local p, n = ... return (p.x or 0) + n.y // 2, 'reason'",
         "local a = ... if not a then goto done end a = 1 ::done:: return a",
+        "local t, k = ... return t[k], t[1], #t, {}, function() return k end",
     };
-    int ok = 1;
+    /* straight, but each writes (the last returns a function that writes an upvalue) */
+    static const char *const writing[] = {
+        "local t = ... t.x = 1",
+        "local t, k = ... t[k] = 1",
+        "local t = ... t[1] = 1",
+        "x = 1",
+        "return {...}",
+        "local u = ... return function() u = 1 end",
+    };
+    int ok = 1, pure = 0;
     int top = lua_gettop(L);
     for (size_t i = 0; ok && i < sizeof looping / sizeof *looping; i++) {
-        ok = luaL_loadstring(L, looping[i]) == LUA_OK && klh_cost_of(L, -1) < 0;
+        ok = luaL_loadstring(L, looping[i]) == LUA_OK && klh_cost_of(L, -1, &pure) < 0;
         lua_settop(L, top);
     }
     for (size_t i = 0; ok && i < sizeof straight / sizeof *straight; i++) {
-        ok = luaL_loadstring(L, straight[i]) == LUA_OK && klh_cost_of(L, -1) > 0;
+        ok = luaL_loadstring(L, straight[i]) == LUA_OK && klh_cost_of(L, -1, &pure) > 0 && pure;
+        lua_settop(L, top);
+    }
+    for (size_t i = 0; ok && i < sizeof writing / sizeof *writing; i++) {
+        ok = luaL_loadstring(L, writing[i]) == LUA_OK;
+        if (ok && i + 1 == sizeof writing / sizeof *writing) ok = lua_pcall(L, 0, 1, 0) == LUA_OK;
+        ok = ok && klh_cost_of(L, -1, &pure) > 0 && !pure;
         lua_settop(L, top);
     }
     verdict = ok;
@@ -136,7 +171,8 @@ int64_t klh_straight_cost(lua_State *L, int idx) {
     klh_ctx *c = klh_ctx_of(L);
     int saved = c->enforce;
     c->enforce = 0; /* host work: the checks compile small chunks */
-    int64_t cost = klh_straight_checked(L) ? klh_cost_of(L, idx) : -1;
+    int pure = 0;
+    int64_t cost = klh_straight_checked(L) ? klh_cost_of(L, idx, &pure) : -1;
     c->enforce = saved;
     return cost;
 }
@@ -146,20 +182,24 @@ int64_t klh_straight_cost(lua_State *L, int idx) {
  * address is never taken for it). */
 static const char klh_straight_key = 's';
 
-static int64_t klh_cached_cost(lua_State *L, klh_ctx *c, int fidx) {
+static int64_t klh_cached_cost(lua_State *L, klh_ctx *c, int fidx, int *pure) {
     int saved = c->enforce;
     c->enforce = 0;
     int64_t cost = -1;
+    *pure = 0;
     klh_registry_table(L, &klh_straight_key, "k");
     lua_pushvalue(L, fidx);
     if (lua_rawget(L, -2) == LUA_TNUMBER) {
-        cost = lua_tointegerx(L, -1, NULL);
+        /* 2 * cost + pure, or -1 */
+        int64_t v = lua_tointegerx(L, -1, NULL);
+        cost = v < 0 ? -1 : v / 2;
+        *pure = v >= 0 && (v & 1);
         lua_pop(L, 1);
     } else {
         lua_pop(L, 1);
-        cost = klh_cost_of(L, fidx);
+        cost = klh_straight_checked(L) ? klh_cost_of(L, fidx, pure) : -1;
         lua_pushvalue(L, fidx);
-        lua_pushinteger(L, cost);
+        lua_pushinteger(L, cost < 0 ? -1 : 2 * cost + (*pure ? 1 : 0));
         lua_rawset(L, -3);
     }
     lua_pop(L, 1);
@@ -173,11 +213,14 @@ static int64_t klh_cached_cost(lua_State *L, klh_ctx *c, int fidx) {
 static const char klh_slots_key = 'c';
 static size_t klh_slot_of(const void *fn) { return ((uintptr_t)fn >> 4) % KLH_COST_SLOTS; }
 
-static int64_t klh_slot_cost(lua_State *L, klh_ctx *c, int fidx) {
+static int64_t klh_slot_cost(lua_State *L, klh_ctx *c, int fidx, int *pure) {
     const void *fn = lua_topointer(L, fidx);
     size_t k = klh_slot_of(fn);
-    if (fn != NULL && c->cost_slots[k].fn == fn) return c->cost_slots[k].cost;
-    int64_t cost = klh_cached_cost(L, c, fidx);
+    if (fn != NULL && c->cost_slots[k].fn == fn) {
+        *pure = c->cost_slots[k].pure;
+        return c->cost_slots[k].cost;
+    }
+    int64_t cost = klh_cached_cost(L, c, fidx, pure);
     int saved = c->enforce;
     c->enforce = 0;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_slots_key) != LUA_TTABLE) {
@@ -192,7 +235,14 @@ static int64_t klh_slot_cost(lua_State *L, klh_ctx *c, int fidx) {
     c->enforce = saved;
     c->cost_slots[k].fn = fn;
     c->cost_slots[k].cost = cost;
+    c->cost_slots[k].pure = *pure;
     return cost;
+}
+
+int64_t klh_function_cost(lua_State *L, klh_ctx *c, int idx, int *pure) {
+    *pure = 0;
+    if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx) || !lua_checkstack(L, 6)) return -1;
+    return klh_slot_cost(L, c, lua_absindex(L, idx), pure);
 }
 
 /* The function a call event is entering, read straight from the event's CallInfo: the
@@ -214,9 +264,17 @@ static const void *klh_callee_fast(const lua_Debug *ar) {
     return klh_callee_layout == 1 ? klh_callee_read(ar) : NULL;
 }
 
+/* The same read for a light C function (tag LUA_VLCF, the function pointer its value). */
+#define KLH_TAG_LIGHT_C (6 | (1 << 4))
+static const void *klh_callee_light_read(const lua_Debug *ar) {
+    const char *func = *(const char *const *)(const void *)ar->i_ci;
+    if (func == NULL || *(const unsigned char *)(func + sizeof(void *)) != KLH_TAG_LIGHT_C) return NULL;
+    return *(const void *const *)(const void *)func;
+}
+
 /* Checks klh_callee_read against lua_getinfo on calls of a Lua function and of a C function
  * (which must read as NULL); run once per process. */
-static _Thread_local const void *klh_probe_read, *klh_probe_info;
+static _Thread_local const void *klh_probe_read, *klh_probe_info, *klh_probe_light;
 static _Thread_local int klh_probe_calls;
 static int klh_probe_cfunction(lua_State *L) {
     (void)L;
@@ -225,6 +283,7 @@ static int klh_probe_cfunction(lua_State *L) {
 static void klh_probe_hook(lua_State *L, lua_Debug *ar) {
     if (klh_probe_calls++ > 0) return;
     klh_probe_read = klh_callee_read(ar);
+    klh_probe_light = klh_callee_light_read(ar);
     klh_probe_info = NULL;
     if (lua_getinfo(L, "f", ar)) {
         klh_probe_info = lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1) ? lua_topointer(L, -1) : NULL;
@@ -256,7 +315,8 @@ static int klh_callee_checked(lua_State *L) {
     if (ok) {
         /* a C function reads as NULL */
         lua_pushcfunction(L, klh_probe_cfunction);
-        ok = klh_probe(L, lua_gettop(L)) && klh_probe_read == NULL;
+        ok = klh_probe(L, lua_gettop(L)) && klh_probe_read == NULL &&
+             klh_probe_light == (const void *)(uintptr_t)klh_probe_cfunction;
     }
     lua_settop(L, top);
     klh_callee_layout = ok;
@@ -264,6 +324,16 @@ static int klh_callee_checked(lua_State *L) {
 }
 
 int klh_straight_reads_callee(void) { return klh_callee_layout == 1; }
+
+/* Ends a call on twins at a call it may not make (nothing has run that the call on the
+ * views would not run again): an error whose object is this key, caught by the loop. */
+static const char klh_twin_stop_key = 'x';
+
+void klh_twin_stop(lua_State *L, klh_ctx *c) {
+    c->twin_stopped = 1;
+    lua_pushlightuserdata(L, (void *)&klh_twin_stop_key);
+    lua_error(L);
+}
 
 static void klh_call_hook(lua_State *L, lua_Debug *ar) {
     klh_ctx *c = klh_ctx_of(L);
@@ -275,16 +345,32 @@ static void klh_call_hook(lua_State *L, lua_Debug *ar) {
      * through lua_getinfo (which fills the slot) */
     const void *fn = klh_callee_fast(ar);
     int64_t cost = -1;
+    int pure = 0;
     if (fn != NULL && c->cost_slots[klh_slot_of(fn)].fn == fn) {
         cost = c->cost_slots[klh_slot_of(fn)].cost;
+        pure = c->cost_slots[klh_slot_of(fn)].pure;
+    } else if (c->twin_running && klh_callee_layout == 1 && (fn = klh_callee_light_read(ar)) != NULL) {
+        /* a light C function, on twins: only one of the listed ones */
+        if (klh_pure_cfunction(c, fn)) return;
+        klh_twin_stop(L, c);
     } else if (lua_checkstack(L, 6) && lua_getinfo(L, "f", ar)) {
-        cost = klh_slot_cost(L, c, lua_gettop(L));
+        if (c->twin_running && lua_iscfunction(L, -1)) {
+            /* a closure is listed by its C function only for the few closures whose
+             * upvalues are fixed (sandbox.c) */
+            int listed = klh_pure_cfunction(c, (const void *)(uintptr_t)lua_tocfunction(L, -1));
+            lua_pop(L, 1);
+            if (listed) return;
+            klh_twin_stop(L, c);
+        }
+        cost = klh_slot_cost(L, c, lua_gettop(L), &pure);
         lua_pop(L, 1);
     }
-    if (cost > 0 && cost < c->budget - c->spent) {
+    if (cost > 0 && cost < c->budget - c->spent && (pure || !c->twin_running)) {
         c->spent += cost; /* another straight function: paid per entry */
         return;
     }
+    /* on twins, nothing else may run: the call starts again on the views */
+    if (c->twin_running) klh_twin_stop(L, c);
     /* anything else runs under the count hook, from this call on */
     lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(c));
 }
@@ -338,4 +424,141 @@ int klh_pcall_straight(lua_State *L, int nargs, int64_t cost) {
     status = klh_straight_finish(L, status, base + 1);
     lua_remove(L, base + 1);
     return status;
+}
+
+/* ---- twins: whether a plugin's tables can be keyed by views ----
+ *
+ * A call on twins (each.c) reads a view's plain twin where the view would be read. Reads
+ * give the same values; what differs is the table's identity. Comparing a twin with another
+ * table calls its __eq, which stops the call (it starts again on the views); a twin used
+ * as a key finds what a table holds under that twin, and no table can hold a twin (a call
+ * on twins writes nothing). So the one difference left is a table that holds something
+ * under a *view*: reading it with the twin finds nothing. Such a table needs a write with a
+ * computed key (SETTABLE, which table constructors with [k] = v use too) or rawset. A state
+ * allows twins when none of its plugin's functions has such a write (klh_twins_allow, on
+ * the chunk), and stops allowing them for good when code is loaded at run time or rawset
+ * is given a table as key (sandbox.c). */
+
+typedef struct {
+    const unsigned char *b;
+    size_t n, pos;
+} klh_reader;
+
+static int klh_rd_size(klh_reader *r, size_t *out) { return klh_read_size(r->b, r->n, &r->pos, out); }
+
+static int klh_rd_skip(klh_reader *r, size_t len) {
+    if (len > r->n - r->pos) return 0;
+    r->pos += len;
+    return 1;
+}
+
+static int klh_rd_string(klh_reader *r) {
+    size_t len;
+    return klh_rd_size(r, &len) && (len == 0 || klh_rd_skip(r, len - 1));
+}
+
+/* One function of a dump (ldump.c's dumpFunction, Lua 5.4): 1 when neither it nor any
+ * function nested in it writes a table with a computed key, 0 when one does, -1 when the
+ * dump cannot be read. */
+static int klh_rd_function(klh_reader *r, int depth) {
+    size_t x, count;
+    if (depth > 200) return -1;
+    if (!klh_rd_string(r) || !klh_rd_size(r, &x) || !klh_rd_size(r, &x) || !klh_rd_skip(r, 3)) return -1;
+    if (!klh_rd_size(r, &count) || count > (r->n - r->pos) / 4) return -1;
+    int keyed = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t ins;
+        memcpy(&ins, r->b + r->pos + i * 4, 4);
+        if ((int)(ins & KLH_OP_MASK) == KLH_OP_SETTABLE) keyed = 1;
+    }
+    r->pos += count * 4;
+    if (!klh_rd_size(r, &count)) return -1; /* constants */
+    for (size_t i = 0; i < count; i++) {
+        if (r->pos >= r->n) return -1;
+        int tag = r->b[r->pos++];
+        if (tag == 3 || tag == (3 | (1 << 4))) { /* integer, float */
+            if (!klh_rd_skip(r, 8)) return -1;
+        } else if (tag == 4 || tag == (4 | (1 << 4))) { /* short, long string */
+            if (!klh_rd_string(r)) return -1;
+        } else if (tag != 0 && tag != 1 && tag != (1 | (1 << 4))) { /* nil, false, true */
+            return -1;
+        }
+    }
+    if (!klh_rd_size(r, &count) || count > (r->n - r->pos) / 3) return -1; /* upvalues */
+    r->pos += count * 3;
+    if (!klh_rd_size(r, &count)) return -1; /* nested functions */
+    for (size_t i = 0; i < count; i++) {
+        int v = klh_rd_function(r, depth + 1);
+        if (v < 0) return -1;
+        if (v == 0) keyed = 1;
+    }
+    /* debug information (empty in a stripped dump, read anyway) */
+    if (!klh_rd_size(r, &count) || !klh_rd_skip(r, count)) return -1;
+    if (!klh_rd_size(r, &count)) return -1;
+    for (size_t i = 0; i < count; i++)
+        if (!klh_rd_size(r, &x) || !klh_rd_size(r, &x)) return -1;
+    if (!klh_rd_size(r, &count)) return -1;
+    for (size_t i = 0; i < count; i++)
+        if (!klh_rd_string(r) || !klh_rd_size(r, &x) || !klh_rd_size(r, &x)) return -1;
+    if (!klh_rd_size(r, &count)) return -1;
+    for (size_t i = 0; i < count; i++)
+        if (!klh_rd_string(r)) return -1;
+    return !keyed;
+}
+
+typedef struct {
+    unsigned char *buf;
+    size_t used, cap;
+    int failed;
+} klh_grow_buf;
+
+static int klh_grow_writer(lua_State *L, const void *p, size_t sz, void *ud) {
+    (void)L;
+    klh_grow_buf *d = (klh_grow_buf *)ud;
+    if (d->failed) return 0;
+    if (d->used + sz > d->cap) {
+        size_t cap = d->cap ? d->cap : 64 * 1024;
+        while (cap < d->used + sz) cap *= 2;
+        unsigned char *nb = cap <= 64 * 1024 * 1024 ? realloc(d->buf, cap) : NULL;
+        if (nb == NULL) {
+            d->failed = 1;
+            return 0;
+        }
+        d->buf = nb;
+        d->cap = cap;
+    }
+    memcpy(d->buf + d->used, p, sz);
+    d->used += sz;
+    return 0;
+}
+
+int klh_twins_allow(lua_State *L, int idx) {
+    klh_ctx *c = klh_ctx_of(L);
+    idx = lua_absindex(L, idx);
+    int allow = 0;
+    int saved = c->enforce;
+    c->enforce = 0;
+    if (klh_straight_checked(L) && klh_callee_checked(L) == 1 && lua_type(L, idx) == LUA_TFUNCTION &&
+        !lua_iscfunction(L, idx)) {
+        klh_grow_buf d = {NULL, 0, 0, 0};
+        lua_pushvalue(L, idx);
+        int r = lua_dump(L, klh_grow_writer, &d, 1);
+        lua_pop(L, 1);
+        if (r == 0 && !d.failed && d.used > 32) {
+            klh_reader rd = {d.buf, d.used, 4 + 1 + 1 + 6 + 3 + 8 + 8 + 1};
+            allow = klh_rd_function(&rd, 0) == 1 && rd.pos == rd.n;
+        }
+        free(d.buf);
+    }
+    c->enforce = saved;
+    c->twins_allowed = allow;
+    return allow && !c->twins_refused;
+}
+
+void klh_twins_refuse(lua_State *L) { klh_ctx_of(L)->twins_refused = 1; }
+
+void klh_twin_counts(lua_State *L, int64_t *calls, int64_t *reruns) {
+    klh_ctx *c = klh_ctx_of(L);
+    *calls = c->twin_calls;
+    *reruns = c->twin_reruns;
 }

@@ -218,13 +218,125 @@ static void klh_mt_set(lua_State *L, int mt, const char *field) {
     lua_rawset(L, mt);
 }
 
+/* ---- twins ----
+ * A view's twin is a plain table with the view's fields, its nested views replaced by their
+ * twins: what a call on twins reads (each.c, straight.c). A view without nested views is its
+ * own content's twin. The proxy's metatable holds the twin under klh_twin_key; Lua code
+ * reaches neither (__metatable is false). A twin's metatable has __eq, so comparing it with
+ * another table calls a C function, which stops a call on twins; a lazy view's twin reads
+ * what it lacks from the view's content (klh_view_add_lazy). */
+static const char klh_twin_key = 't';
+static const char klh_twin_mt_key = 'e';
+
+static int klh_twin_eq(lua_State *L) {
+    lua_pushboolean(L, lua_rawequal(L, 1, 2));
+    return 1;
+}
+
+static void klh_push_twin_mt(lua_State *L) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &klh_twin_mt_key) == LUA_TTABLE) return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, klh_twin_eq);
+    lua_setfield(L, -2, "__eq");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_twin_mt_key);
+}
+
+/* Pushes the twin of the view at idx and returns 1, or pushes nothing and returns 0. */
+static int klh_twin_push(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
+    if (lua_rawgetp(L, -1, &klh_twin_key) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return 1;
+    }
+    lua_pop(L, 2);
+    return 0;
+}
+
+int klh_twin_replace(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    if (!lua_getmetatable(L, idx)) return 0; /* (nil for anything but a table or userdata) */
+    int found = lua_rawgetp(L, -1, &klh_twin_key) == LUA_TTABLE;
+    if (found) lua_copy(L, -1, idx);
+    lua_settop(L, -3);
+    return found;
+}
+
+/* __index of a lazy view's twin (upvalue 1: the view's content): the content's field, as
+ * its twin when it is a view. A field not computed yet is computed by a call on the views:
+ * on twins, the call stops. */
+int klh_twin_lazy_index(lua_State *L) {
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL) {
+        klh_ctx *c = klh_ctx_of(L);
+        if (c->twin_running) klh_twin_stop(L, c);
+        lua_pop(L, 1);
+        lua_pushvalue(L, 2);
+        lua_gettable(L, lua_upvalueindex(1));
+        return 1;
+    }
+    klh_twin_replace(L, -1);
+    return 1;
+}
+
+/* Pushes the twin of the content at `content` (its key list at `keys`, 0 for an array). */
+static void klh_twin_make(lua_State *L, int content, int keys) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, keys != 0 ? keys : content);
+    int nested = 0;
+    for (lua_Integer i = 1; i <= n && !nested; i++) {
+        if (keys != 0) {
+            lua_rawgeti(L, keys, i);
+            lua_rawget(L, content);
+        } else {
+            lua_rawgeti(L, content, i);
+        }
+        if (klh_twin_push(L, -1)) {
+            nested = 1;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    if (!nested) {
+        /* its own twin */
+        lua_pushvalue(L, content);
+        if (!lua_getmetatable(L, content)) {
+            klh_push_twin_mt(L);
+            lua_setmetatable(L, content);
+        } else {
+            lua_pop(L, 1);
+        }
+        return;
+    }
+    lua_createtable(L, keys != 0 ? 0 : (int)n, keys != 0 ? (int)n : 0);
+    int twin = lua_gettop(L);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (keys != 0) {
+            lua_rawgeti(L, keys, i);
+            lua_pushvalue(L, -1);
+            lua_rawget(L, content);
+            klh_twin_replace(L, -1);
+            lua_rawset(L, twin);
+        } else {
+            lua_rawgeti(L, content, i);
+            klh_twin_replace(L, -1);
+            lua_rawseti(L, twin, i);
+        }
+    }
+    klh_push_twin_mt(L);
+    lua_setmetatable(L, twin);
+}
+
 void klh_make_view(lua_State *L, const char *name, size_t namelen, int has_keys) {
     int content = lua_absindex(L, has_keys ? -2 : -1);
     int keys = has_keys ? lua_absindex(L, -1) : 0;
     lua_createtable(L, 0, 0); /* proxy */
     int proxy = lua_gettop(L);
-    lua_createtable(L, 0, has_keys ? 4 : 5); /* metatable */
+    lua_createtable(L, 0, has_keys ? 5 : 6); /* metatable */
     int mt = lua_gettop(L);
+    klh_twin_make(L, content, keys);
+    lua_rawsetp(L, mt, &klh_twin_key);
     lua_pushvalue(L, content);
     klh_mt_set(L, mt, "__index");
     lua_pushlstring(L, name, namelen);
@@ -287,10 +399,25 @@ int klh_view_content(lua_State *L, int idx) {
 void klh_view_add_lazy(lua_State *L, int idx, const char *key, size_t len) {
     idx = lua_absindex(L, idx);
     int mt = lua_gettop(L);
+    /* a content that is its own twin keeps the twin's __eq */
+    lua_pushcfunction(L, klh_twin_eq);
+    lua_setfield(L, mt, "__eq");
     if (klh_view_content(L, idx)) {
+        int content = lua_gettop(L);
         lua_pushvalue(L, mt);
-        lua_setmetatable(L, -2);
-        lua_pop(L, 1);
+        lua_setmetatable(L, content);
+        /* a twin of its own reads the lazy field from the content (the first read computes
+         * it by a call, which stops a call on twins; the view's reading runs it) */
+        if (klh_twin_push(L, idx) && !lua_rawequal(L, -1, content)) {
+            lua_createtable(L, 0, 2);
+            lua_pushvalue(L, content);
+            lua_pushcclosure(L, klh_twin_lazy_index, 1);
+            lua_setfield(L, -2, "__index");
+            lua_pushcfunction(L, klh_twin_eq);
+            lua_setfield(L, -2, "__eq");
+            lua_setmetatable(L, -2);
+        }
+        lua_settop(L, content - 1);
     }
     if (klh_view_meta(L, idx, "__pairs") && lua_getupvalue(L, -1, 1) != NULL && lua_type(L, -1) == LUA_TTABLE) {
         int keys = lua_gettop(L);

@@ -13,10 +13,14 @@ public final class LuaRef: Hashable {
     /// one's span read into the cache ahead of its call.
     let span: UnsafeRawPointer?
     let spanLength: Int32
+    /// The registry slot of a view's twin (see `values.c`), 0 for other values: calls on
+    /// twins read it without going through the view.
+    let twinSlot: Int32
 
-    init(core: StateCore, slot: Int32, identity: UInt, span: UnsafeRawPointer? = nil, spanLength: Int32 = 0) {
+    init(core: StateCore, slot: Int32, identity: UInt, span: UnsafeRawPointer? = nil, spanLength: Int32 = 0, twinSlot: Int32 = 0) {
         self.core = core
         self.slot = slot
+        self.twinSlot = twinSlot
         self.identity = identity
         self.span = span
         self.spanLength = span == nil ? 0 : spanLength
@@ -25,6 +29,7 @@ public final class LuaRef: Hashable {
 
     deinit {
         core.releaseSlot(slot)
+        if twinSlot != 0 { core.releaseSlot(twinSlot) }
         _ = klh_live_refs_add(-1)
     }
 
@@ -50,6 +55,7 @@ public final class LuaRefArray {
     let core: StateCore
     private var refs: [LuaRef?]
     private var slotList: [Int32]
+    private var twinSlotList: [Int32]
     private var spanList: [UnsafeRawPointer?]
     private var spanLengths: [Int32]
 
@@ -58,6 +64,7 @@ public final class LuaRefArray {
         core = state.core
         refs = Array(repeating: nil, count: count)
         slotList = Array(repeating: 0, count: count)
+        twinSlotList = Array(repeating: 0, count: count)
         spanList = Array(repeating: nil, count: count)
         spanLengths = Array(repeating: 0, count: count)
     }
@@ -72,6 +79,7 @@ public final class LuaRefArray {
             let ref = newValue?.core === core ? newValue : nil
             refs[i] = ref
             slotList[i] = ref?.slot ?? 0
+            twinSlotList[i] = ref?.twinSlot ?? 0
             spanList[i] = ref?.span
             spanLengths[i] = ref?.spanLength ?? 0
         }
@@ -87,12 +95,14 @@ public final class LuaRefArray {
     /// The slots, the spans of their values (nil where the value was not made in one span)
     /// and the spans' lengths, by position, while `body` runs; the array's references keep
     /// the slots alive meanwhile.
-    func withLists<R, E: Error>(_ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<UnsafeRawPointer?>,
+    func withLists<R, E: Error>(_ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<UnsafeRawPointer?>,
                                          UnsafeBufferPointer<Int32>) throws(E) -> R) throws(E) -> R {
         try withExtendedLifetime(self) { () throws(E) -> R in
             try slotList.withUnsafeBufferPointer { (s) throws(E) -> R in
-                try spanList.withUnsafeBufferPointer { (sp) throws(E) -> R in
-                    try spanLengths.withUnsafeBufferPointer { (ln) throws(E) -> R in try body(s, sp, ln) }
+                try twinSlotList.withUnsafeBufferPointer { (t) throws(E) -> R in
+                    try spanList.withUnsafeBufferPointer { (sp) throws(E) -> R in
+                        try spanLengths.withUnsafeBufferPointer { (ln) throws(E) -> R in try body(s, t, sp, ln) }
+                    }
                 }
             }
         }

@@ -27,9 +27,12 @@ extension LuaState {
             try core.push(value, on: L, root: "value")
         }
         let identity = UInt(bitPattern: lua_topointer(L, -1))
+        var twinSlot: Int32 = 0
+        lua_pushvalue(L, -1)
+        if klh_twin_replace(L, -1) != 0 { twinSlot = klh_ref(L) } else { lua_settop(L, -2) }
         let slot = klh_ref(L)
         lua_settop(L, top)
-        return LuaRef(core: core, slot: slot, identity: identity, span: span, spanLength: length)
+        return LuaRef(core: core, slot: slot, identity: identity, span: span, spanLength: length, twinSlot: twinSlot)
     }
 
     /// A new empty table, kept in the registry.
@@ -54,6 +57,30 @@ extension LuaState {
         klh_push_ref(L, index.slot)
         withBytes("__index") { ptr, count in klh_rawset_string(L, -2, ptr, count) }
         withBytes(key) { ptr, count in klh_view_add_lazy(L, -2, ptr, count) }
+    }
+
+    /// Lets ``callEach(_:_:_:at:_:straightCost:_:)`` run a straight function that writes no
+    /// table on the plain twins of its views (see `straight.c`), when no function of `chunk`
+    /// (a plugin's code, compiled) writes a table with a computed key, so that no table of
+    /// the plugin can be keyed by a view. Returns whether twins are now allowed. Code loaded
+    /// at run time, or `rawset` with a table key, stops them for good.
+    @discardableResult
+    public func allowTwins(ifNoKeyedWritesIn chunk: LuaRef) -> Bool {
+        guard let L = core.current, chunk.core === core, lua_checkstack(L, 4) != 0 else { return false }
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        klh_push_ref(L, chunk.slot)
+        return klh_twins_allow(L, -1) == 1
+    }
+
+    /// Calls of ``callEach(_:_:_:at:_:straightCost:_:)`` that ran on twins, and calls that
+    /// started on twins and ran again on the views (a call twins cannot make, an error, a
+    /// table result).
+    public var twinCounts: (calls: Int64, reruns: Int64) {
+        guard let L = core.current else { return (0, 0) }
+        var calls: Int64 = 0, reruns: Int64 = 0
+        klh_twin_counts(L, &calls, &reruns)
+        return (calls, reruns)
     }
 
     /// Whether the straight path's call hook reads the function a call enters from the
@@ -133,11 +160,13 @@ extension LuaState {
         guard items.allSatisfy({ $0.core === core }) else {
             throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
         }
-        let slots = items.map(\.slot), spans = items.map(\.span), lengths = items.map(\.spanLength)
+        let slots = items.map(\.slot), twins = items.map(\.twinSlot), spans = items.map(\.span), lengths = items.map(\.spanLength)
         try slots.withUnsafeBufferPointer { (s) throws(LuaError) in
-            try spans.withUnsafeBufferPointer { (sp) throws(LuaError) in
-                try lengths.withUnsafeBufferPointer { (ln) throws(LuaError) in
-                    try callEach(function, a, slots: s, spans: sp, lengths: ln, positions: nil, c, straightCost: straightCost, each)
+            try twins.withUnsafeBufferPointer { (t) throws(LuaError) in
+                try spans.withUnsafeBufferPointer { (sp) throws(LuaError) in
+                    try lengths.withUnsafeBufferPointer { (ln) throws(LuaError) in
+                        try callEach(function, a, slots: s, twins: t, spans: sp, lengths: ln, positions: nil, c, straightCost: straightCost, each)
+                    }
                 }
             }
         }
@@ -152,16 +181,17 @@ extension LuaState {
             throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
         }
         try items.check(positions)
-        try items.withLists { (s, sp, ln) throws(LuaError) in
+        try items.withLists { (s, t, sp, ln) throws(LuaError) in
             try positions.withUnsafeBufferPointer { (p) throws(LuaError) in
-                try callEach(function, a, slots: s, spans: sp, lengths: ln, positions: p, c, straightCost: straightCost, each)
+                try callEach(function, a, slots: s, twins: t, spans: sp, lengths: ln, positions: p, c, straightCost: straightCost, each)
             }
         }
     }
 
     /// The calls over registry slots the caller keeps alive: `slots[i]` for each `i` of
-    /// `positions` (every slot when nil), with the spans of their values.
-    private func callEach(_ function: LuaRef, _ a: LuaRef, slots: UnsafeBufferPointer<Int32>, spans: UnsafeBufferPointer<UnsafeRawPointer?>,
+    /// `positions` (every slot when nil), with their twins' slots and the spans of their values.
+    private func callEach(_ function: LuaRef, _ a: LuaRef, slots: UnsafeBufferPointer<Int32>, twins: UnsafeBufferPointer<Int32>,
+                          spans: UnsafeBufferPointer<UnsafeRawPointer?>,
                           lengths: UnsafeBufferPointer<Int32>, positions: UnsafeBufferPointer<Int>?,
                           _ c: LuaRef, straightCost: Int64?, _ each: (Int, EachCall) -> Void) throws(LuaError) {
         let count = positions?.count ?? slots.count
@@ -197,7 +227,7 @@ extension LuaState {
                 while from < Int32(end) {
                     var status: Int32 = LUA_OK
                     let stopped = raw.withUnsafeMutableBufferPointer { r in
-                        klh_pcall_each(L, function.slot, a.slot, c.slot, slots.baseAddress, positions?.baseAddress, Int32(first), from,
+                        klh_pcall_each(L, function.slot, a.slot, c.slot, slots.baseAddress, twins.baseAddress, positions?.baseAddress, Int32(first), from,
                                        Int32(end), straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
                                        extras, spans.baseAddress, lengths.baseAddress, r.baseAddress, &status)
                     }

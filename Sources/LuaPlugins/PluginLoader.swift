@@ -143,6 +143,7 @@ public final class LoadedPlugin {
             guard case .function(let chunk)? = compiled.first else {
                 throw PluginError("\(file): internal error: the plugin did not compile to a function")
             }
+            state.allowTwins(ifNoKeyedWritesIn: chunk)
             results = try state.call(loader, [.function(chunk), .string(file)])
         } catch let e as PluginError {
             throw e

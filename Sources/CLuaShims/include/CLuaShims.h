@@ -71,6 +71,17 @@ int64_t klh_straight_cost(struct lua_State *L, int idx);
  * layout of this Lua build was checked by klh_straight_cost's first run), 0 when it asks
  * lua_getinfo for it. */
 int klh_straight_reads_callee(void);
+/* Twins (straight.c, each.c): klh_pcall_each runs a straight function that writes no
+ * table on the views' plain twins, when the state allows it. klh_twins_allow looks at the
+ * plugin's chunk (at idx) and allows twins when no function of it writes a table with a
+ * computed key (so no table of the plugin can be keyed by a view); returns 1 when allowed.
+ * klh_twins_refuse stops them for good. klh_twin_counts: calls that ran on twins, and
+ * calls started on twins that ran again on the views. */
+int klh_twins_allow(struct lua_State *L, int idx);
+/* Replaces the value at idx by its view's twin when it has one (1), else leaves it (0). */
+int klh_twin_replace(struct lua_State *L, int idx);
+void klh_twins_refuse(struct lua_State *L);
+void klh_twin_counts(struct lua_State *L, int64_t *calls, int64_t *reruns);
 /* klh_pcall for a function klh_straight_cost accepted: runs it without the count hook while
  * it calls nothing, charging `cost` instructions up front. See straight.c. */
 int klh_pcall_straight(struct lua_State *L, int nargs, int64_t cost);
@@ -88,13 +99,15 @@ typedef struct klh_each_result {
     int64_t nanoseconds; /* when timed */
 } klh_each_result;
 /* Calls the registry function `function`(a, items[i], c) for k = from..count-1, where i is
- * positions[k] (k when positions is NULL), each under its own budget of `budget`
+ * positions[k] (k when positions is NULL; twin_items[i], when not 0, is the slot of the
+ * item's twin, read by calls on twins), each under its own budget of `budget`
  * instructions and `wall_ns` (klh_budget_begin), straight when `straight_cost` > 0, its
  * wall time measured when `timed`. The results of call k go to out[k - base_index] (and
  * the extras table at 2(k - base_index)+1 and +2). Returns the index it stopped at:
  * `count`, or the call that failed, whose error object is then on top of the stack and
  * whose status is in *status. */
-int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, const intptr_t *positions, int base_index,
+int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, const int *twin_items,
+                   const intptr_t *positions, int base_index,
                    int from, int count,
                    int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    const void *const *regions, const int32_t *lengths, klh_each_result *out, int *status);

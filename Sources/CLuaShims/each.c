@@ -83,9 +83,19 @@ static inline int klh_each_item(const klh_each_run *run, int k) {
     return run->positions != NULL ? (int)run->positions[k] : k;
 }
 
+/* A view's twin is made last (values.c), so it and its fields lie at the end of the span:
+ * a call on twins reads that part only. */
+#define KLH_TWIN_TAIL 1024
+
 static void klh_each_prefetch(const klh_each_run *run, int k) {
     int i = klh_each_item(run, k);
-    klh_prefetch(run->regions[i], run->lengths[i]);
+    const char *start = (const char *)run->regions[i];
+    int32_t len = run->lengths[i];
+    if (run->twins && len > KLH_TWIN_TAIL && start != NULL) {
+        start += len - KLH_TWIN_TAIL;
+        len = KLH_TWIN_TAIL;
+    }
+    klh_prefetch(start, len);
 }
 
 /* The loop: stack 1 is the run, 2-4 the function, a and c, 5 the extras table, 6 a's twin

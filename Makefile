@@ -38,8 +38,9 @@ bench: deps ## scheduler benchmarks: 5,000 nodes, scheduler_perf templates, rele
 	rm -f Benchmarks/.build/release.yaml
 	cd Benchmarks && $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 	Benchmarks/.build/release/KubelabBench schedule .build-bench/workload bench/scheduler/binpack.lua \
-		--floor-command "lua5.4 bench/scheduler/floor.lua bench/scheduler/binpack.lua 5000 1000" \
-		--lua-floor-command "lua5.4 bench/scheduler/floor.lua bench/scheduler/binpack.lua 5000 10000 0"
+		--floor-command "lua5.4 bench/scheduler/floor.lua bench/scheduler/binpack.lua 5000 1000 100 tables" \
+		--proxy-floor-command "lua5.4 bench/scheduler/floor.lua bench/scheduler/binpack.lua 5000 1000 100 proxies" \
+		--lua-floor-command "lua5.4 bench/scheduler/floor.lua bench/scheduler/binpack.lua 5000 10000 0 tables"
 	Benchmarks/.build/release/KubelabBench memory .build-bench/workload 150000
 
 fuzz: deps ## fuzz the manifest decoder, the quantity parser and the plugin loader (FUZZ_SECONDS each, default 60)

@@ -1,23 +1,27 @@
 -- The floor for the Lua benchmarks: plain lua5.4 running a scheduler plugin's filter and
 -- score over the nodes for every pod, with nothing of kubelab around it: no sandbox, no
--- budgets, no Swift. Views are built once, as kubelab builds them (read-only proxies whose
--- __index is the content table, nested tables too), and a node's view is rebuilt when a pod
--- is placed on it. The best score wins; ties go to the first node.
+-- budgets, no Swift. Views are built once, and a node's view is rebuilt when a pod is placed
+-- on it. The best score wins; ties go to the first node.
 --
---   lua5.4 bench/scheduler/floor.lua PLUGIN [NODES] [PODS] [PERCENT]
+--   lua5.4 bench/scheduler/floor.lua PLUGIN [NODES] [PODS] [PERCENT] [VIEWS]
 --
 -- NODES and PODS default to 5000 and 1000. PERCENT is percentageOfNodesToScore: 100 (the
 -- default) filters and scores every node; 0 is kube-scheduler's adaptive default, and any
 -- other value that percentage: the search then starts where the last one stopped, filters
--- until it has found numFeasibleNodesToFind nodes, and scores those.
+-- until it has found numFeasibleNodesToFind nodes, and scores those. VIEWS is how a view is
+-- built: "tables" (the default) are plain tables, nested ones too, whose metatable refuses
+-- new fields: what kubelab's calls on twins read (a filter or score that writes no table);
+-- "proxies" are read-only proxies whose __index is the content table, nested tables too:
+-- what kubelab hands every other function.
 --
 -- Nodes and pods follow scheduler_perf's templates (bench/scheduler/workload.sh): 4 cpu,
 -- 32Gi memory, 110 pods; pods request 100m cpu and 500Mi memory. Prints the seconds spent
 -- scheduling (os.clock), the placements checked against the plugin's own choices.
 local plugin_file, node_count, pod_count = arg[1], tonumber(arg[2] or 5000), tonumber(arg[3] or 1000)
 local percent = tonumber(arg[4] or 100)
-if not plugin_file or not node_count or not pod_count or not percent then
-  io.stderr:write("usage: lua5.4 floor.lua PLUGIN [NODES] [PODS] [PERCENT]\n")
+local view_kind = arg[5] or "tables"
+if not plugin_file or not node_count or not pod_count or not percent or (view_kind ~= "tables" and view_kind ~= "proxies") then
+  io.stderr:write("usage: lua5.4 floor.lua PLUGIN [NODES] [PODS] [PERCENT] [tables|proxies]\n")
   os.exit(2)
 end
 local plugin = dofile(plugin_file)
@@ -31,6 +35,7 @@ local function view(content)
   for k, v in pairs(content) do
     if type(v) == "table" then content[k] = view(v) end
   end
+  if view_kind == "tables" then return setmetatable(content, { __newindex = readonly, __metatable = false }) end
   return setmetatable({}, { __index = content, __newindex = readonly, __metatable = false })
 end
 
@@ -113,4 +118,5 @@ end
 local seconds = os.clock() - start
 print(string.format("%.3f", seconds))
 local scope = want >= node_count and "" or string.format(", %d feasible nodes wanted per pod", want)
-io.stderr:write(string.format("floor: %d pods x %d nodes%s in %.3f s (%d placed)\n", pod_count, node_count, scope, seconds, placed))
+io.stderr:write(string.format("floor: %d pods x %d nodes%s, views as %s, in %.3f s (%d placed)\n", pod_count, node_count, scope, view_kind,
+  seconds, placed))

@@ -1,13 +1,15 @@
 // kubelab's scheduler benchmarks: scheduler_perf-style workloads, scheduling time only.
 //
 //   KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD]
-//                [--only default|lua|scan]
+//                [--proxy-floor-command CMD] [--only default|lua|scan]
 //       DIR/nodes.yaml and DIR/pods.yaml (bench/scheduler/workload.sh), PLUGIN the Lua
 //       filter + score plugin (bench/scheduler/binpack.lua). Prints the three figures:
 //       default profile pods/s, Lua plugin pods/s, Lua full scan of 1,000 pods vs the plain
 //       lua5.4 floor (SECONDS, or CMD run just before and after the scan: its mean). With
 //       --lua-floor-command (floor.lua at percentage 0), the Lua plugin's pods/s is shown
-//       beside plain lua5.4's on the same search, run just before and after it.
+//       beside plain lua5.4's on the same search, run just before and after it. With
+//       --proxy-floor-command (floor.lua with read-only proxy views), the scan is also set
+//       against that floor.
 //   KubelabBench memory DIR PODS
 //       DIR's nodes holding PODS pods (the pod template, spread evenly), as the scheduler
 //       keeps them; prints the peak resident memory.
@@ -91,7 +93,7 @@ func report(_ what: String, pods: Int, placed: Int, seconds s: Double, goal: Dou
 }
 
 func schedule(_ args: [String]) {
-    guard args.count >= 2 else { fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD] [--only default|lua|scan]") }
+    guard args.count >= 2 else { fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD] [--proxy-floor-command CMD] [--only default|lua|scan]") }
     let dir = args[0], pluginPath = args[1]
     var floor: Double?
     if let i = args.firstIndex(of: "--floor"), i + 1 < args.count { floor = Double(args[i + 1]) }
@@ -100,6 +102,8 @@ func schedule(_ args: [String]) {
     let floorCommand = args.firstIndex(of: "--floor-command").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     // The same for the default percentage: lua5.4 floor.lua ... PERCENT 0, around the Lua pass.
     let luaFloorCommand = args.firstIndex(of: "--lua-floor-command").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+    // The scan's floor with read-only proxy views, beside the one with plain tables.
+    let proxyFloorCommand = args.firstIndex(of: "--proxy-floor-command").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     let only = args.firstIndex(of: "--only").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
     func wanted(_ phase: String) -> Bool { only == nil || only == phase }
     let pass = load(dir)
@@ -130,7 +134,13 @@ func schedule(_ args: [String]) {
     var first = pass
     first.pods = Array(pass.pods.prefix(1000))
     let before = floorCommand.flatMap(runFloor)
+    let proxyBefore = proxyFloorCommand.flatMap(runFloor)
     let (wall3, s3, p3) = timedCPU(first, [plugin(pluginPath)], percentage: 100)
+    if let proxyBefore, let proxyAfter = proxyFloorCommand.flatMap(runFloor) {
+        let proxyFloor = (proxyBefore + proxyAfter) / 2
+        say(String(format: "floor with read-only proxy views: before the scan %.3f s, after %.3f s; ratio %.2f",
+                   proxyBefore, proxyAfter, s3 / proxyFloor))
+    }
     if let before, let after = floorCommand.flatMap(runFloor) {
         floor = (before + after) / 2
         say(String(format: "floor before the scan %.3f s, after %.3f s (CPU time, os.clock)", before, after))
@@ -185,5 +195,5 @@ let args = Array(CommandLine.arguments.dropFirst())
 switch args.first {
 case "schedule": schedule(Array(args.dropFirst()))
 case "memory": memory(Array(args.dropFirst()))
-default: fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD] [--only default|lua|scan] | memory DIR PODS")
+default: fail("usage: KubelabBench schedule DIR PLUGIN [--floor SECONDS | --floor-command CMD] [--lua-floor-command CMD] [--proxy-floor-command CMD] [--only default|lua|scan] | memory DIR PODS")
 }

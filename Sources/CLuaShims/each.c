@@ -83,9 +83,10 @@ static inline int klh_each_item(const klh_each_run *run, int k) {
     return run->positions != NULL ? (int)run->positions[k] : k;
 }
 
-/* A view's twin is made last (values.c), so it and its fields lie at the end of the span:
- * a call on twins reads that part only. */
-#define KLH_TWIN_TAIL 1024
+/* A view's twin is made last (values.c), so it and its fields lie at the end of the span
+ * (a node's: its header and 16 fields, 448 bytes from the slab): a call on twins reads that part
+ * only. */
+#define KLH_TWIN_TAIL 512
 
 static void klh_each_prefetch(const klh_each_run *run, int k) {
     int i = klh_each_item(run, k);

@@ -203,10 +203,17 @@ extension LuaState {
             }
             guard lua_checkstack(L, 12) != 0 else { throw StateCore.stackError }
             let block = 256
-            var raw = [klh_each_result](repeating: klh_each_result(), count: min(block, count))
-            // The state's results table, or a table of its own if a callEach is already
-            // using that one.
+            // The state's results table and raw buffer, or ones of its own if a callEach is
+            // already using those.
             let shared = !core.eachResultsInUse
+            var raw: [klh_each_result]
+            if shared && core.eachRaw.count == block {
+                raw = core.eachRaw
+                core.eachRaw = []
+            } else {
+                raw = [klh_each_result](repeating: klh_each_result(), count: shared ? block : min(block, count))
+            }
+            defer { if shared { core.eachRaw = raw } }
             if shared {
                 if core.eachResults == 0 {
                     klh_new_table(L, Int32(2 * block), 0)

@@ -31,6 +31,9 @@ final class StateCore {
     /// and whether a callEach is using it.
     var eachResults: Int32 = 0
     var eachResultsInUse = false
+    /// callEach's buffer of raw results, with the results table: one allocation for the
+    /// state instead of a zeroed block per crossing.
+    var eachRaw: [klh_each_result] = []
 
     static let maxPrintedLines = 1000
     static let maxPrintedLineBytes = 1024

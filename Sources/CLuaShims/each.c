@@ -84,8 +84,8 @@ static inline int klh_each_item(const klh_each_run *run, int k) {
 }
 
 /* A view's twin is made last (values.c), so it and its fields lie at the end of the span
- * (a node's: its header and 16 fields, 448 bytes from the slab): a call on twins reads that part
- * only. */
+ * (a node's: its header and 16 fields, 448 bytes from the slab): a call on twins reads
+ * that part only. */
 #define KLH_TWIN_TAIL 512
 
 static void klh_each_prefetch(const klh_each_run *run, int k) {
@@ -206,7 +206,6 @@ int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, c
         lua_State *prev = ctx->running;
         ctx->running = L;
         ctx->enforce = 0; /* the loop's own work is the host's; each call runs under the cap */
-        ctx->twin_stopped = 0;
         st = lua_pcall(L, 6, 1, msgh);
         ctx->enforce = saved;
         ctx->running = prev;

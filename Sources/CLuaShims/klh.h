@@ -61,7 +61,6 @@ typedef struct klh_ctx {
     int twins_allowed;  /* klh_twins_allow found no computed-key write in the plugin's code */
     int twins_refused;  /* sticky: code loaded at run time, or rawset with a table key */
     int twin_running;   /* a call runs on twins: the call hook checks every callee */
-    int twin_stopped;   /* the call hook stopped that call (it runs again on the views) */
     int64_t twin_calls, twin_reruns;
     const void *pure_cfunctions[KLH_PURE_CFUNCTIONS]; /* sorted */
     int pure_cfunction_count;

@@ -330,7 +330,6 @@ int klh_straight_reads_callee(void) { return klh_callee_layout == 1; }
 static const char klh_twin_stop_key = 'x';
 
 void klh_twin_stop(lua_State *L, klh_ctx *c) {
-    c->twin_stopped = 1;
     lua_pushlightuserdata(L, (void *)&klh_twin_stop_key);
     lua_error(L);
 }

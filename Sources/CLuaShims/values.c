@@ -243,17 +243,6 @@ static void klh_push_twin_mt(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &klh_twin_mt_key);
 }
 
-/* Pushes the twin of the view at idx and returns 1, or pushes nothing and returns 0. */
-static int klh_twin_push(lua_State *L, int idx) {
-    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
-    if (lua_rawgetp(L, -1, &klh_twin_key) == LUA_TTABLE) {
-        lua_remove(L, -2);
-        return 1;
-    }
-    lua_pop(L, 2);
-    return 0;
-}
-
 int klh_twin_replace(lua_State *L, int idx) {
     idx = lua_absindex(L, idx);
     if (!lua_getmetatable(L, idx)) return 0; /* (nil for anything but a table or userdata) */
@@ -292,10 +281,7 @@ static void klh_twin_make(lua_State *L, int content, int keys) {
         } else {
             lua_rawgeti(L, content, i);
         }
-        if (klh_twin_push(L, -1)) {
-            nested = 1;
-            lua_pop(L, 1);
-        }
+        nested = klh_twin_replace(L, -1);
         lua_pop(L, 1);
     }
     if (!nested) {
@@ -408,7 +394,8 @@ void klh_view_add_lazy(lua_State *L, int idx, const char *key, size_t len) {
         lua_setmetatable(L, content);
         /* a twin of its own reads the lazy field from the content (the first read computes
          * it by a call, which stops a call on twins; the view's reading runs it) */
-        if (klh_twin_push(L, idx) && !lua_rawequal(L, -1, content)) {
+        lua_pushvalue(L, idx);
+        if (klh_twin_replace(L, -1) && !lua_rawequal(L, -1, content)) {
             lua_createtable(L, 0, 2);
             lua_pushvalue(L, content);
             lua_pushcclosure(L, klh_twin_lazy_index, 1);

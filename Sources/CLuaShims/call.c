@@ -165,6 +165,7 @@ int klh_pcall_with(lua_State *L, int nargs, int nresults, int msgh) {
     lua_State *prev = c->running;
     c->running = L;
     c->enforce = 1;
+    c->epoch++;
     int status = lua_pcall(L, nargs, nresults, msgh);
     c->enforce = saved;
     c->running = prev;
@@ -193,6 +194,7 @@ int klh_resume(lua_State *co, lua_State *from, int nargs, int *nres) {
     klh_budget_flush(co); /* re-arms co's countdown with what is left of the budget */
     lua_State *prev = c->running;
     c->running = co;
+    c->epoch++;
     int status = lua_resume(co, from, nargs, nres);
     c->running = prev;
     c->enforce = saved;

@@ -60,6 +60,8 @@ typedef struct {
     int function, a, c;
     const int *items, *twin_items;
     const intptr_t *positions;
+    const unsigned char *reuse; /* reuse[k]: the host has call k's results, while the epoch is reuse_epoch */
+    int64_t reuse_epoch;
     const void *const *regions;
     const int32_t *lengths;
     int base_index, count;
@@ -116,7 +118,18 @@ static int klh_each_loop(lua_State *L) {
     for (; run->k < run->count; run->k++) {
         int k = run->k;
         /* a later item's view is read into the cache while this call runs */
-        if (spans && k + KLH_PREFETCH_AHEAD < run->count) klh_each_prefetch(run, k + KLH_PREFETCH_AHEAD);
+        if (spans && k + KLH_PREFETCH_AHEAD < run->count && (run->reuse == NULL || !run->reuse[k + KLH_PREFETCH_AHEAD]))
+            klh_each_prefetch(run, k + KLH_PREFETCH_AHEAD);
+        if (run->reuse != NULL && run->reuse[k] && ctx->epoch == run->reuse_epoch) {
+            /* the host reuses the results of an earlier call (reads.c) */
+            klh_each_result *r = &run->out[k - run->base_index];
+            r->reused = 1;
+            r->on_twins = 0;
+            r->epoch = ctx->epoch;
+            r->instructions = r->nanoseconds = 0;
+            r->type1 = r->type2 = LUA_TNONE;
+            continue;
+        }
         int twins = run->twins && k != run->on_views && run->straight_cost < run->budget;
     again:
         klh_budget_reset(ctx, run->budget, run->wall_ns);
@@ -140,6 +153,7 @@ static int klh_each_loop(lua_State *L) {
             goto again;
         }
         if (!straight) lua_sethook(L, klh_hook, LUA_MASKCOUNT, klh_hook_count_now(ctx));
+        if (!twins) ctx->epoch++; /* code that may change what later calls read */
         ctx->twin_running = twins;
         ctx->enforce = 1;
         lua_callk(L, 3, 2, 0, NULL);
@@ -160,6 +174,9 @@ static int klh_each_loop(lua_State *L) {
         klh_each_result *r = &run->out[k - run->base_index];
         r->instructions = ctx->spent;
         r->nanoseconds = run->timed ? klh_budget_clock_ns() - run->started : 0;
+        r->reused = 0;
+        r->on_twins = twins;
+        r->epoch = ctx->epoch;
         if (straight && klh_straight_verdict(L, ctx, LUA_OK, 2) != LUA_OK) {
             run->verdict = 1;
             return 1; /* the message */
@@ -172,11 +189,11 @@ static int klh_each_loop(lua_State *L) {
 }
 
 int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, const int *twin_items, const intptr_t *positions,
-                   int base_index, int from,
+                   const unsigned char *reuse, int64_t reuse_epoch, int base_index, int from,
                    int count, int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    const void *const *regions, const int32_t *lengths, klh_each_result *out, int *status) {
     klh_ctx *ctx = klh_ctx_of(L);
-    klh_each_run run = {ctx, function, a, c, items, twin_items, positions, regions, lengths, base_index, count,
+    klh_each_run run = {ctx, function, a, c, items, twin_items, positions, reuse, reuse_epoch, regions, lengths, base_index, count,
                         straight_cost, budget, wall_ns, timed, lua_absindex(L, extras), out, from, 0, 0, 0, -1};
     int top = lua_gettop(L);
     klh_push_msgh(L);
@@ -232,6 +249,8 @@ int klh_pcall_each(lua_State *L, int function, int a, int c, const int *items, c
         /* LUA_ERRMEM skips the message handler: whatever err_* holds is stale */
         if (st == LUA_ERRMEM) klh_clear_error(ctx);
         klh_each_result *r = &out[run.k - base_index];
+        r->reused = r->on_twins = 0;
+        r->epoch = ctx->epoch;
         r->instructions = ctx->spent;
         r->nanoseconds = timed ? klh_budget_clock_ns() - run.started : 0;
     } else {

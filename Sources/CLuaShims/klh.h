@@ -62,6 +62,9 @@ typedef struct klh_ctx {
     int twins_refused;  /* sticky: code loaded at run time, or rawset with a table key */
     int twin_running;   /* a call runs on twins: the call hook checks every callee */
     int64_t twin_calls, twin_reruns;
+    /* the code epoch (reads.c): counts the runs of plugin code that may have changed what
+     * the plugin's functions read (every call but a call that ran on twins) */
+    int64_t epoch;
     const void *pure_cfunctions[KLH_PURE_CFUNCTIONS]; /* sorted */
     int pure_cfunction_count;
     /* byte offset of lua_State.hookcount found by klh_budget_calibrate, or -1 (counts are

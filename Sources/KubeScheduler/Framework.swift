@@ -443,7 +443,9 @@ public final class Framework {
                             kept += 1
                         }
                     }
-                } else if let b = caps[j].batchFilter, alive.count > 1 {
+                } else if let b = caps[j].batchFilter {
+                    // Even for one node: a batch plugin may give kept results (a Lua plugin's
+                    // memo), which a single call would not.
                     let verdicts = b.filter(state, pod, nodes, at: alive.map { chunk[$0] })
                     let missing = Status(.error, ["the plugin gave no verdict on this node"], plugin: f.name)
                     for (n, k) in alive.enumerated()

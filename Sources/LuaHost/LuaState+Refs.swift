@@ -136,6 +136,13 @@ extension LuaState {
         public var instructions = 0
         /// Wall time of the call when the state ``LuaState/measuresTime``, else 0.
         public var nanoseconds = 0
+        /// Ran on twins (see ``allowTwins(ifNoKeyedWritesIn:)``): it changed nothing, so
+        /// its results hold for the same arguments while ``codeEpoch`` is `epoch`.
+        public var onTwins = false
+        /// ``codeEpoch`` when the call returned.
+        public var epoch: Int64 = 0
+
+        public init() {}
     }
 
     /// Calls `function(a, item, c)` for every item, in order, in one crossing into Lua. Each
@@ -175,17 +182,62 @@ extension LuaState {
     /// ``callEach(_:_:_:_:straightCost:_:)`` over the references of `items` at `positions`
     /// (each must hold one): the slots are read from the array's own list, so a call over
     /// thousands of references does not visit each reference object.
+    ///
+    /// With `reuse` (one flag per position), a call whose flag is set is not made while
+    /// ``codeEpoch`` is still `reuseEpoch`, and `each` does not get it: the caller gives the
+    /// results it kept for every flagged position `each` skips. Once other code has run
+    /// (the epoch moved), the flagged calls after it are made and handed to `each`.
     public func callEach(_ function: LuaRef, _ a: LuaRef, _ items: LuaRefArray, at positions: [Int], _ c: LuaRef,
-                         straightCost: Int64? = nil, _ each: (Int, EachCall) -> Void) throws(LuaError) {
+                         straightCost: Int64? = nil, reuse: [UInt8]? = nil, reuseEpoch: Int64 = 0,
+                         _ each: (Int, EachCall) -> Void) throws(LuaError) {
         guard items.core === core else {
             throw LuaError(kind: .conversion, message: "function or argument belongs to another Lua state")
+        }
+        guard reuse.map({ $0.count == positions.count }) ?? true else {
+            throw LuaError(kind: .conversion, message: "reuse flags: \(reuse?.count ?? 0) for \(positions.count) positions")
         }
         try items.check(positions)
         try items.withLists { (s, t, sp, ln) throws(LuaError) in
             try positions.withUnsafeBufferPointer { (p) throws(LuaError) in
-                try callEach(function, a, slots: s, twins: t, spans: sp, lengths: ln, positions: p, c, straightCost: straightCost, each)
+                if let reuse {
+                    try reuse.withUnsafeBufferPointer { (r) throws(LuaError) in
+                        try callEach(function, a, slots: s, twins: t, spans: sp, lengths: ln, positions: p,
+                                     reuse: r.baseAddress, reuseEpoch: reuseEpoch, c, straightCost: straightCost, each)
+                    }
+                } else {
+                    try callEach(function, a, slots: s, twins: t, spans: sp, lengths: ln, positions: p, c, straightCost: straightCost, each)
+                }
             }
         }
+    }
+
+    /// The state's code epoch: it moves whenever plugin code runs, except calls of
+    /// ``callEach(_:_:_:at:_:straightCost:reuse:reuseEpoch:_:)`` that ran on twins (those
+    /// change nothing). While it stands, a function's upvalues and globals hold what they held.
+    public var codeEpoch: Int64 {
+        guard let L = core.current else { return -1 }
+        return klh_code_epoch(L)
+    }
+
+    /// The fields of argument `argument` (0 for the first) that `function` can read: the
+    /// names, or nil when it may read any field, or when its code cannot be followed (see
+    /// `reads.c`). Found from its bytecode and from the functions it calls with that
+    /// argument, as they are now: the answer holds while ``codeEpoch`` stands.
+    public func fieldsRead(by function: LuaRef, argument: Int) -> [String]? {
+        guard function.core === core, let L = core.current, lua_checkstack(L, 4) != 0 else { return nil }
+        var buf = [CChar](repeating: 0, count: 4096)
+        klh_push_ref(L, function.slot)
+        let count = buf.withUnsafeMutableBufferPointer { klh_arg_fields(L, -1, Int32(argument), $0.baseAddress, $0.count) }
+        lua_settop(L, -2)
+        guard count >= 0 else { return nil }
+        var names: [String] = []
+        var at = 0
+        for _ in 0..<Int(count) {
+            let end = buf[at...].firstIndex(of: 0) ?? buf.count
+            names.append(String(decoding: buf[at..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            at = end + 1
+        }
+        return names
     }
 
     /// The calls over registry slots the caller keeps alive: `slots[i]` for each `i` of
@@ -193,6 +245,7 @@ extension LuaState {
     private func callEach(_ function: LuaRef, _ a: LuaRef, slots: UnsafeBufferPointer<Int32>, twins: UnsafeBufferPointer<Int32>,
                           spans: UnsafeBufferPointer<UnsafeRawPointer?>,
                           lengths: UnsafeBufferPointer<Int32>, positions: UnsafeBufferPointer<Int>?,
+                          reuse: UnsafePointer<UInt8>? = nil, reuseEpoch: Int64 = 0,
                           _ c: LuaRef, straightCost: Int64?, _ each: (Int, EachCall) -> Void) throws(LuaError) {
         let count = positions?.count ?? slots.count
         guard count > 0 else { return }
@@ -234,7 +287,8 @@ extension LuaState {
                 while from < Int32(end) {
                     var status: Int32 = LUA_OK
                     let stopped = raw.withUnsafeMutableBufferPointer { r in
-                        klh_pcall_each(L, function.slot, a.slot, c.slot, slots.baseAddress, twins.baseAddress, positions?.baseAddress, Int32(first), from,
+                        klh_pcall_each(L, function.slot, a.slot, c.slot, slots.baseAddress, twins.baseAddress, positions?.baseAddress,
+                                       reuse, reuseEpoch, Int32(first), from,
                                        Int32(end), straightCost ?? 0, budget, core.limits.wallNanoseconds, measuresTime ? 1 : 0,
                                        extras, spans.baseAddress, lengths.baseAddress, r.baseAddress, &status)
                     }
@@ -243,9 +297,12 @@ extension LuaState {
                     try raw.withUnsafeBufferPointer { (results) throws(LuaError) in
                         for k in Int(from)..<Int(stopped) {
                             let r = results.baseAddress! + (k - first)
+                            if r.pointee.reused != 0 { continue }
                             var call = EachCall()
                             call.instructions = Int(r.pointee.instructions)
                             call.nanoseconds = Int(r.pointee.nanoseconds)
+                            call.onTwins = r.pointee.on_twins != 0
+                            call.epoch = r.pointee.epoch
                             call.first = try eachValue(L, r.pointee.type1, r.pointee.bool1, r.pointee.int1, r.pointee.num1, extras,
                                                        Int64(2 * (k - first) + 1))
                             call.second = try eachValue(L, r.pointee.type2, r.pointee.bool2, r.pointee.int2, r.pointee.num2, extras,
@@ -261,6 +318,7 @@ extension LuaState {
                     failed.error = core.error(on: L, status: status, loadedChunk: nil)
                     failed.instructions = Int(r.instructions)
                     failed.nanoseconds = Int(r.nanoseconds)
+                    failed.epoch = r.epoch
                     lua_settop(L, extras)
                     cost.instructions += failed.instructions
                     cost.nanoseconds += failed.nanoseconds

@@ -130,6 +130,14 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     }
     private lazy var filterHook = nodeHook("filter")
     private lazy var scoreHook = nodeHook("score")
+    /// The filter's and the score's kept results (see `HookMemo`).
+    private let filterMemo = HookMemo<Status>()
+    private let scoreMemo = HookMemo<(Int64, Status)>()
+
+    /// Calls of `filter` and `score` whose results were those of an earlier call, reused for
+    /// a pod that agrees with that call's pod on every field the hook reads (see `HookMemo`).
+    /// They count among the hooks' calls, with the instructions the earlier call spent.
+    public var reusedResults: Int { filterMemo.reused + scoreMemo.reused }
 
     private func nodeHook(_ name: String) -> NodeHook {
         let f = plugin.hookFunction(name)
@@ -326,7 +334,7 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
     public func filter(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo], at indices: [Int]) -> [Status] {
         if let off = switchedOff { return Array(repeating: Status(.error, [off], plugin: name), count: indices.count) }
         guard let f = filterHook.function else { return Array(repeating: .success, count: indices.count) }
-        return runOnNodes(filterHook, f, state, pod, nodes, indices,
+        return runOnNodes(filterHook, f, filterMemo, state, pod, nodes, indices,
                           failed: { Status(.error, [$0], plugin: name) }, verdict: { self.filterVerdict($0.first, $0.second) })
     }
 
@@ -334,20 +342,43 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
     public func score(_ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo], at indices: [Int]) -> [(Int64, Status)] {
         if let off = switchedOff { return Array(repeating: (0, Status(.error, [off], plugin: name)), count: indices.count) }
         guard let f = scoreHook.function else { return Array(repeating: (0, Status(.skip, plugin: name)), count: indices.count) }
-        return runOnNodes(scoreHook, f, state, pod, nodes, indices,
+        return runOnNodes(scoreHook, f, scoreMemo, state, pod, nodes, indices,
                           failed: { (0, Status(.error, [$0], plugin: name)) }, verdict: { self.scoreValue($0.first) })
     }
 
     /// Calls a node hook for `nodes[i]`, `i` in `indices`, with `callEach`, and turns each
     /// call's results (or failure) into a verdict, accounting every call as `runOnNode`
-    /// does. Once the plugin is switched off, the rest fail with the reason.
-    private func runOnNodes<V>(_ hook: NodeHook, _ function: LuaRef, _ state: CycleState, _ pod: Pod, _ nodes: [NodeInfo],
-                               _ indices: [Int], failed: (String) -> V, verdict: (LuaState.EachCall) -> V) -> [V] {
+    /// does. Once the plugin is switched off, the rest fail with the reason. Results kept in
+    /// `memo` are given again where they hold, as if the call had been made.
+    private func runOnNodes<V>(_ hook: NodeHook, _ function: LuaRef, _ memo: HookMemo<V>, _ state: CycleState, _ pod: Pod,
+                               _ nodes: [NodeInfo], _ indices: [Int], failed: (String) -> V,
+                               verdict: (LuaState.EachCall) -> V) -> [V] {
         var out: [V] = []
         out.reserveCapacity(indices.count)
         var spent = HookCost()
         defer { add(spent, to: hook.name) }
+        // A kept verdict, given as its call gave it: counted, charged, a success in a row.
+        func replayKept(_ i: Int) {
+            let (v, instructions) = memo.replay(i)
+            spent.calls += 1
+            spent.instructions += instructions
+            charge(instructions)
+            succeeded()
+            out.append(v)
+        }
         do {
+            let epoch = plugin.state.codeEpoch
+            memo.classify(cycle: state.id, pod: { podView(state, pod) }, epoch: epoch) {
+                plugin.state.fieldsRead(by: function, argument: 0)
+            }
+            let (reuse, all) = memo.reusable(indices, nodes, epoch: epoch)
+            if all {
+                // Nothing to call: no views to build or cross to.
+                for i in indices {
+                    if let off = switchedOff { out.append(failed(off)) } else { replayKept(i) }
+                }
+                return out
+            }
             let (st, p) = try cycleRefs(state, pod)
             if viewAt?.count != nodes.count {
                 viewAt = LuaRefArray(of: plugin.state, count: nodes.count)
@@ -363,8 +394,20 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
                     viewAtGeneration[i] = g
                 }
             }
-            try plugin.state.callEach(function, p, viewAt, at: indices, st, straightCost: hook.straightCost) { _, c in
+            // The calls `callEach` skipped, before the one it hands over: their kept verdicts.
+            var next = 0
+            func replay(upTo end: Int) {
+                while next < end {
+                    if let off = switchedOff { out.append(failed(off)) } else { replayKept(indices[next]) }
+                    next += 1
+                }
+            }
+            try plugin.state.callEach(function, p, viewAt, at: indices, st, straightCost: hook.straightCost,
+                                      reuse: reuse, reuseEpoch: epoch) { k, c in
+                replay(upTo: k)
+                next = k + 1
                 if let off = switchedOff { out.append(failed(off)); return }
+                let i = indices[k]
                 spent.calls += 1
                 spent.instructions += c.instructions
                 spent.nanoseconds += c.nanoseconds
@@ -375,9 +418,13 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
                     fail(msg)
                     out.append(failed(msg))
                 } else {
-                    out.append(verdict(c))
+                    let failures = failureCount
+                    let v = verdict(c)
+                    if failureCount == failures { memo.keep(i, generation: nodes[i].generation, c, v) }
+                    out.append(v)
                 }
             }
+            replay(upTo: indices.count)
         } catch {
             // Nothing ran for the nodes without a verdict yet (views, or the crossing, failed).
             let msg = plugin.describe(error, hook: hook.name)

@@ -118,9 +118,11 @@ func schedule(_ args: [String]) {
     }
     if wanted("lua") {
         let before = luaFloorCommand.flatMap(runFloor)
-        let (_, s, p) = timedCPU(pass, [plugin(pluginPath)], percentage: nil)
+        let lua = plugin(pluginPath)
+        let (_, s, p) = timedCPU(pass, [lua], percentage: nil)
         report("Lua filter + score (\(pluginPath)), default percentageOfNodesToScore, CPU time", pods: pass.pods.count, placed: p,
                seconds: s, goal: 2_000)
+        say("  calls: \(lua.costs.values.map(\.calls).reduce(0, +)), of which \(lua.reusedResults) reused kept results")
         if let before, let after = luaFloorCommand.flatMap(runFloor) {
             // Plain lua5.4 doing the same search with the same views: what this machine
             // allows a Lua plugin at all, beside the fixed goal.

@@ -78,6 +78,12 @@ int klh_straight_reads_callee(void);
  * klh_twins_refuse stops them for good. klh_twin_counts: calls that ran on twins, and
  * calls started on twins that ran again on the views. */
 int klh_twins_allow(struct lua_State *L, int idx);
+/* reads.c: the fields of argument `arg` (0-based) that the Lua function at idx can read,
+ * written to buf as NUL-terminated names one after the other; returns how many, or -1 when
+ * it may read any field (or could not be read). The answer holds while the state's code
+ * epoch (klh_code_epoch) stands: runs of plugin code other than calls on twins move it. */
+int klh_arg_fields(struct lua_State *L, int idx, int arg, char *buf, size_t cap);
+int64_t klh_code_epoch(struct lua_State *L);
 /* Replaces the value at idx by its view's twin when it has one (1), else leaves it (0). */
 int klh_twin_replace(struct lua_State *L, int idx);
 void klh_twins_refuse(struct lua_State *L);
@@ -97,17 +103,22 @@ typedef struct klh_each_result {
     double num1, num2;
     int64_t instructions;
     int64_t nanoseconds; /* when timed */
+    int reused;          /* not called: the host has its results (reuse) */
+    int on_twins;        /* ran on twins: it changed nothing (reads.c) */
+    int64_t epoch;       /* the state's code epoch when it returned */
 } klh_each_result;
 /* Calls the registry function `function`(a, items[i], c) for k = from..count-1, where i is
  * positions[k] (k when positions is NULL; twin_items[i], when not 0, is the slot of the
  * item's twin, read by calls on twins), each under its own budget of `budget`
  * instructions and `wall_ns` (klh_budget_begin), straight when `straight_cost` > 0, its
  * wall time measured when `timed`. The results of call k go to out[k - base_index] (and
- * the extras table at 2(k - base_index)+1 and +2). Returns the index it stopped at:
+ * the extras table at 2(k - base_index)+1 and +2). A call k with reuse[k] set (reuse may
+ * be NULL) is not made while the state's code epoch is still reuse_epoch: its result reads
+ * `reused`, and the host gives the results it kept. Returns the index it stopped at:
  * `count`, or the call that failed, whose error object is then on top of the stack and
  * whose status is in *status. */
 int klh_pcall_each(struct lua_State *L, int function, int a, int c, const int *items, const int *twin_items,
-                   const intptr_t *positions, int base_index,
+                   const intptr_t *positions, const unsigned char *reuse, int64_t reuse_epoch, int base_index,
                    int from, int count,
                    int64_t straight_cost, int64_t budget, int64_t wall_ns, int timed, int extras,
                    const void *const *regions, const int32_t *lengths, klh_each_result *out, int *status);

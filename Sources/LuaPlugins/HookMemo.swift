@@ -1,0 +1,97 @@
+import LuaHost
+import KubeScheduler
+
+/// The verdicts of a `filter` or `score` hook kept per node position, so that the next pod
+/// of the same template costs a lookup per node instead of a call, as the built-in scores'
+/// memo does (Framework's score phase).
+///
+/// A call that ran on twins changed nothing: its results follow from its arguments and from
+/// values no code has changed since (the state's code epoch stands). So a kept verdict is
+/// given again when
+/// - the node is as it was (same generation: its view is the same),
+/// - the pod agrees with the pod of the kept call on every field the hook can read (its
+///   *class*; the fields come from the hook's bytecode, `LuaState.fieldsRead`),
+/// - and the code epoch is the one the call returned in.
+/// `LuaState.callEach` checks the epoch again before each call it skips, so a call that
+/// runs other code (and moves the epoch) turns the rest of the batch into real calls.
+final class HookMemo<Verdict> {
+    /// Per node position: the node's generation, the pod class and the epoch of the kept
+    /// call (epoch -1: nothing kept), its verdict and the instructions it spent.
+    private var generation: [UInt64] = []
+    private var podClassAt: [UInt64] = []
+    private var epochAt: [Int64] = []
+    private var verdicts: [Verdict?] = []
+    private var instructions: [Int] = []
+    /// The fields the hook can read of its pod, as found at `fieldsEpoch` (nil: any field).
+    private var fields: [String]?
+    private var fieldsEpoch: Int64 = -1
+    /// The last pod's values of those fields, and its class.
+    private var lastFields: [String]?
+    private var lastValues: [LuaValue?] = []
+    private var classes: UInt64 = 0
+    private var classCycle: UInt64 = 0
+    /// The class of the pod of cycle `classCycle`; nil when its verdicts cannot be reused.
+    private(set) var podClass: UInt64?
+    /// Calls whose kept verdicts were given again.
+    var reused = 0
+
+    /// Sets the pod class for the cycle `cycle` (once per cycle): the same class as the last
+    /// pod's when the two agree on every field the hook reads, else a new one.
+    func classify(cycle: UInt64, pod: () -> LuaValue, epoch: Int64, fieldsRead: () -> [String]?) {
+        guard classCycle != cycle else { return }
+        classCycle = cycle
+        if fieldsEpoch != epoch {
+            fields = fieldsRead()
+            fieldsEpoch = epoch
+        }
+        guard let fields, case .view(_, .map(let values)) = pod() else {
+            podClass = nil
+            lastFields = nil
+            return
+        }
+        let key = fields.map { values[$0] }
+        if podClass == nil || lastFields != fields || lastValues != key {
+            classes += 1
+            lastFields = fields
+            lastValues = key
+        }
+        podClass = classes
+    }
+
+    /// The reuse flags for the nodes at `indices` (nil when none can be reused), and whether
+    /// every one can.
+    func reusable(_ indices: [Int], _ nodes: [NodeInfo], epoch: Int64) -> (flags: [UInt8]?, all: Bool) {
+        if generation.count != nodes.count {
+            generation = Array(repeating: 0, count: nodes.count)
+            podClassAt = generation
+            epochAt = Array(repeating: -1, count: nodes.count)
+            verdicts = Array(repeating: nil, count: nodes.count)
+            instructions = Array(repeating: 0, count: nodes.count)
+        }
+        guard let podClass else { return (nil, false) }
+        var found = 0
+        let flags = indices.map { i -> UInt8 in
+            guard epochAt[i] == epoch, podClassAt[i] == podClass, generation[i] == nodes[i].generation else { return 0 }
+            found += 1
+            return 1
+        }
+        return (found > 0 ? flags : nil, found == indices.count)
+    }
+
+    /// The kept verdict at node position `i` and the instructions its call spent.
+    func replay(_ i: Int) -> (verdict: Verdict, instructions: Int) {
+        reused += 1
+        return (verdicts[i]!, instructions[i])
+    }
+
+    /// Keeps a call's verdict when it can be given again: the call ran on twins, and the
+    /// verdict is a plain one (not a failure, which is reported as it happens).
+    func keep(_ i: Int, generation g: UInt64, _ c: LuaState.EachCall, _ verdict: Verdict) {
+        guard let podClass, c.onTwins, c.error == nil, i < generation.count else { return }
+        generation[i] = g
+        podClassAt[i] = podClass
+        epochAt[i] = c.epoch
+        verdicts[i] = verdict
+        instructions[i] = c.instructions
+    }
+}

@@ -138,6 +138,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// a pod that agrees with that call's pod on every field the hook reads (see `HookMemo`).
     /// They count among the hooks' calls, with the instructions the earlier call spent.
     public var reusedResults: Int { filterMemo.reused + scoreMemo.reused }
+    /// Whether `filter` and `score` reuse kept verdicts (on by default; off, every call is made).
+    public var reusesVerdicts = true
 
     private func nodeHook(_ name: String) -> NodeHook {
         let f = plugin.hookFunction(name)
@@ -371,7 +373,8 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
             memo.classify(cycle: state.id, pod: { podView(state, pod) }, epoch: epoch) {
                 plugin.state.fieldsRead(by: function, argument: 0)
             }
-            let (reuse, all) = memo.reusable(indices, nodes, epoch: epoch)
+            // Measuring time (`kubelab check`) makes every call: a kept verdict has no time.
+            let (reuse, all) = measuresTime || !reusesVerdicts ? (nil, false) : memo.reusable(indices, nodes, epoch: epoch)
             if all {
                 // Nothing to call: no views to build or cross to.
                 for i in indices {

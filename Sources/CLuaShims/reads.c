@@ -484,7 +484,7 @@ static int klh_fields_of(lua_State *L, int fidx, int arg, klh_fields *f) {
 /* 1 when the opcode numbers and the dump layout are those the analysis reads: the fields
  * it finds in functions compiled for the purpose are the expected ones. Checked once. */
 static int klh_reads_checked(lua_State *L) {
-    static int verdict = -1;
+    static _Atomic int verdict = -1; /* states of several threads may ask at once */
     if (verdict >= 0) return verdict;
     static const struct {
         const char *chunk;

@@ -107,21 +107,25 @@ static int64_t klh_scan(const unsigned char *b, size_t n, int *pure) {
     return (int64_t)sizecode;
 }
 
+/* (Called once per function: the costs are cached. The buffer is the call's own, as
+ * states of other threads read their functions at the same time.) */
 static int64_t klh_cost_of(lua_State *L, int idx, int *pure) {
-    static unsigned char buf[KLH_STRAIGHT_MAX_DUMP];
     *pure = 0;
     if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx)) return -1;
+    unsigned char *buf = malloc(KLH_STRAIGHT_MAX_DUMP);
+    if (buf == NULL) return -1;
     klh_dump_buf d = {buf, 0, 0};
     lua_pushvalue(L, idx);
     int r = lua_dump(L, klh_dump_writer, &d, 1);
     lua_pop(L, 1);
-    if (r != 0 || d.overflow) return -1;
-    return klh_scan(buf, d.used, pure);
+    int64_t cost = r != 0 || d.overflow ? -1 : klh_scan(buf, d.used, pure);
+    free(buf);
+    return cost;
 }
 
 /* 1 when the opcode numbers match this Lua build, 0 otherwise; checked once. */
 static int klh_straight_checked(lua_State *L) {
-    static int verdict = -1;
+    static _Atomic int verdict = -1; /* states of several threads may ask at once */
     if (verdict >= 0) return verdict;
     static const char *const looping[] = {
         "local a = ... while a do a = a - 1 end",
@@ -252,7 +256,7 @@ int64_t klh_function_cost(lua_State *L, klh_ctx *c, int idx, int *pure) {
  * klh_callee_checked found the layout different, gives NULL and the hook asks lua_getinfo.
  * A hit in the cost slots then costs a few loads instead of a lua_getinfo call. */
 #define KLH_TAG_LUA_CLOSURE (6 | (0 << 4) | (1 << 6))
-static int klh_callee_layout = -1; /* -1 unchecked, 0 different, 1 as expected */
+static _Atomic int klh_callee_layout = -1; /* -1 unchecked, 0 different, 1 as expected */
 
 static const void *klh_callee_read(const lua_Debug *ar) {
     const char *func = *(const char *const *)(const void *)ar->i_ci;

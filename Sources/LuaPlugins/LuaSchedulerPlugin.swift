@@ -369,12 +369,15 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
             out.append(v)
         }
         do {
-            let epoch = plugin.state.codeEpoch
-            memo.classify(cycle: state.id, pod: { podView(state, pod) }, epoch: epoch) {
-                plugin.state.fieldsRead(by: function, argument: 0)
-            }
             // Measuring time (`kubelab check`) makes every call: a kept verdict has no time.
-            let (reuse, all) = measuresTime || !reusesVerdicts ? (nil, false) : memo.reusable(indices, nodes, epoch: epoch)
+            let reusing = reusesVerdicts && !measuresTime
+            let epoch = plugin.state.codeEpoch
+            if reusing {
+                memo.classify(cycle: state.id, pod: { podView(state, pod) }, epoch: epoch) {
+                    plugin.state.fieldsRead(by: function, argument: 0)
+                }
+            }
+            let (reuse, all) = reusing ? memo.reusable(indices, nodes, epoch: epoch) : (nil, false)
             if all {
                 // Nothing to call: no views to build or cross to.
                 for i in indices {
@@ -423,7 +426,7 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
                 } else {
                     let failures = failureCount
                     let v = verdict(c)
-                    if failureCount == failures { memo.keep(i, generation: nodes[i].generation, c, v) }
+                    if reusing && failureCount == failures { memo.keep(i, generation: nodes[i].generation, c, v) }
                     out.append(v)
                 }
             }

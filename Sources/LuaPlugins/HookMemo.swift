@@ -14,20 +14,28 @@ import KubeScheduler
 /// - and the code epoch is the one the call returned in.
 /// `LuaState.callEach` checks the epoch again before each call it skips, so a call that
 /// runs other code (and moves the epoch) turns the rest of the batch into real calls.
+///
+/// The last `ways` classes are remembered, and each node keeps a verdict for each of them
+/// (slot `class % ways`), so pods of a few templates scheduled in turn (several
+/// Deployments at once) each find their own.
 final class HookMemo<Verdict> {
-    /// Per node position: the node's generation, the pod class and the epoch of the kept
-    /// call (epoch -1: nothing kept), its verdict and the instructions it spent.
+    static var ways: Int { 4 }
+    /// Per node position and way (`position * ways + class % ways`): the node's generation,
+    /// the pod class and the epoch of the kept call (epoch -1: nothing kept), its verdict
+    /// and the instructions it spent.
     private var generation: [UInt64] = []
     private var podClassAt: [UInt64] = []
     private var epochAt: [Int64] = []
     private var verdicts: [Verdict?] = []
     private var instructions: [Int] = []
+    private var positions = 0
     /// The fields the hook can read of its pod, as found at `fieldsEpoch` (nil: any field).
     private var fields: [String]?
     private var fieldsEpoch: Int64 = -1
-    /// The last pod's values of those fields, and its class.
-    private var lastFields: [String]?
-    private var lastValues: [LuaValue?] = []
+    /// The last classes: the values of `fields` their pods have, and their numbers (the
+    /// most recent last). They are for `fields` as found at `classesEpoch`.
+    private var recent: [(values: [LuaValue?], id: UInt64)] = []
+    private var classesEpoch: Int64 = -1
     private var classes: UInt64 = 0
     private var classCycle: UInt64 = 0
     /// The class of the pod of cycle `classCycle`; nil when its verdicts cannot be reused.
@@ -35,63 +43,76 @@ final class HookMemo<Verdict> {
     /// Calls whose kept verdicts were given again.
     var reused = 0
 
-    /// Sets the pod class for the cycle `cycle` (once per cycle): the same class as the last
-    /// pod's when the two agree on every field the hook reads, else a new one.
+    /// Sets the pod class for the cycle `cycle` (once per cycle): the class of a recent pod
+    /// that agrees with this one on every field the hook reads, else a new one.
     func classify(cycle: UInt64, pod: () -> LuaValue, epoch: Int64, fieldsRead: () -> [String]?) {
         guard classCycle != cycle else { return }
         classCycle = cycle
         if fieldsEpoch != epoch {
-            fields = fieldsRead()
+            let found = fieldsRead()
+            // Classes stand for the values of certain fields: other fields, other classes.
+            if found != fields || fieldsEpoch < 0 { recent = [] }
+            fields = found
             fieldsEpoch = epoch
         }
         guard let fields, case .view(_, .map(let values)) = pod() else {
             podClass = nil
-            lastFields = nil
             return
         }
         let key = fields.map { values[$0] }
-        if podClass == nil || lastFields != fields || lastValues != key {
-            classes += 1
-            lastFields = fields
-            lastValues = key
+        if let k = recent.lastIndex(where: { $0.values == key }) {
+            podClass = recent[k].id
+            recent.append(recent.remove(at: k))
+            return
         }
+        classes += 1
+        recent.append((key, classes))
+        if recent.count > Self.ways { recent.removeFirst() }
         podClass = classes
     }
+
+    private func slot(_ i: Int, _ podClass: UInt64) -> Int { i * Self.ways + Int(podClass % UInt64(Self.ways)) }
 
     /// The reuse flags for the nodes at `indices` (nil when none can be reused), and whether
     /// every one can.
     func reusable(_ indices: [Int], _ nodes: [NodeInfo], epoch: Int64) -> (flags: [UInt8]?, all: Bool) {
-        if generation.count != nodes.count {
-            generation = Array(repeating: 0, count: nodes.count)
+        if positions != nodes.count {
+            positions = nodes.count
+            let n = positions * Self.ways
+            generation = Array(repeating: 0, count: n)
             podClassAt = generation
-            epochAt = Array(repeating: -1, count: nodes.count)
-            verdicts = Array(repeating: nil, count: nodes.count)
-            instructions = Array(repeating: 0, count: nodes.count)
+            epochAt = Array(repeating: -1, count: n)
+            verdicts = Array(repeating: nil, count: n)
+            instructions = Array(repeating: 0, count: n)
         }
         guard let podClass else { return (nil, false) }
         var found = 0
         let flags = indices.map { i -> UInt8 in
-            guard epochAt[i] == epoch, podClassAt[i] == podClass, generation[i] == nodes[i].generation else { return 0 }
+            let s = slot(i, podClass)
+            guard epochAt[s] == epoch, podClassAt[s] == podClass, generation[s] == nodes[i].generation else { return 0 }
             found += 1
             return 1
         }
         return (found > 0 ? flags : nil, found == indices.count)
     }
 
-    /// The kept verdict at node position `i` and the instructions its call spent.
+    /// The kept verdict at node position `i` for this cycle's class (one `reusable`
+    /// flagged) and the instructions its call spent.
     func replay(_ i: Int) -> (verdict: Verdict, instructions: Int) {
         reused += 1
-        return (verdicts[i]!, instructions[i])
+        let s = slot(i, podClass!)
+        return (verdicts[s]!, instructions[s])
     }
 
     /// Keeps a call's verdict when it can be given again: the call ran on twins, and the
     /// verdict is a plain one (not a failure, which is reported as it happens).
     func keep(_ i: Int, generation g: UInt64, _ c: LuaState.EachCall, _ verdict: Verdict) {
-        guard let podClass, c.onTwins, c.error == nil, i < generation.count else { return }
-        generation[i] = g
-        podClassAt[i] = podClass
-        epochAt[i] = c.epoch
-        verdicts[i] = verdict
-        instructions[i] = c.instructions
+        guard let podClass, c.onTwins, c.error == nil, i < positions else { return }
+        let s = slot(i, podClass)
+        generation[s] = g
+        podClassAt[s] = podClass
+        epochAt[s] = c.epoch
+        verdicts[s] = verdict
+        instructions[s] = c.instructions
     }
 }

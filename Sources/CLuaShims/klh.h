@@ -154,6 +154,17 @@ void klh_twin_stop(lua_State *L, klh_ctx *c);
 /* __index of a lazy view's twin (values.c). */
 int klh_twin_lazy_index(lua_State *L);
 
+/* dump.c: the stripped dump of the Lua function at idx, in d->buf (up to `limit` bytes; the
+ * caller frees d->buf whatever the outcome); 1 when dumped. klh_dump_size reads one of the
+ * dump's sizes at *pos (ldump.c's dumpSize): 1 when read. */
+typedef struct {
+    unsigned char *buf;
+    size_t used, cap, limit;
+    int failed;
+} klh_dump;
+int klh_dump_function(lua_State *L, int idx, size_t limit, klh_dump *d);
+int klh_dump_size(const unsigned char *b, size_t n, size_t *pos, size_t *out);
+
 /* straight.c: straight cost of the function at idx, and in *pure whether its own code
  * writes no table, no global and no upvalue (cached per function). */
 int64_t klh_function_cost(lua_State *L, klh_ctx *c, int idx, int *pure);

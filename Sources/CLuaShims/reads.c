@@ -97,46 +97,6 @@ static void klh_add_field(klh_fields *f, const char *k, size_t len) {
     f->count++;
 }
 
-typedef struct {
-    unsigned char *buf;
-    size_t used, cap;
-    int failed;
-} klh_rbuf;
-
-static int klh_rwriter(lua_State *L, const void *p, size_t sz, void *ud) {
-    (void)L;
-    klh_rbuf *d = (klh_rbuf *)ud;
-    if (d->failed) return 0;
-    if (d->used + sz > d->cap) {
-        size_t cap = d->cap ? d->cap : 4096;
-        while (cap < d->used + sz) cap *= 2;
-        unsigned char *nb = cap <= 4 * 1024 * 1024 ? realloc(d->buf, cap) : NULL;
-        if (nb == NULL) {
-            d->failed = 1;
-            return 0;
-        }
-        d->buf = nb;
-        d->cap = cap;
-    }
-    memcpy(d->buf + d->used, p, sz);
-    d->used += sz;
-    return 0;
-}
-
-static int klh_rsize(const unsigned char *b, size_t n, size_t *pos, size_t *out) {
-    size_t x = 0;
-    for (int i = 0; i < 10; i++) {
-        if (*pos >= n) return 0;
-        unsigned char c = b[(*pos)++];
-        x = (x << 7) | (c & 0x7F);
-        if (c & 0x80) {
-            *out = x;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void klh_proto_free(klh_proto *p) {
     free(p->dump);
     free((void *)p->kstr);
@@ -148,30 +108,28 @@ static void klh_proto_free(klh_proto *p) {
  * its constants). Returns 1 when read. */
 static int klh_proto_read(lua_State *L, int idx, klh_proto *p) {
     memset(p, 0, sizeof *p);
-    klh_rbuf d = {NULL, 0, 0, 0};
-    lua_pushvalue(L, idx);
-    int r = lua_dump(L, klh_rwriter, &d, 1);
-    lua_pop(L, 1);
+    klh_dump d;
+    int dumped = klh_dump_function(L, idx, 4 * 1024 * 1024, &d);
     p->dump = d.buf;
-    if (r != 0 || d.failed) return 0;
+    if (!dumped) return 0;
     const unsigned char *b = d.buf;
     size_t n = d.used, pos = 4 + 1 + 1 + 6 + 3 + 8 + 8 + 1, len, x, count;
     if (n < pos || memcmp(b, "\x1bLua\x54", 5) != 0 || b[12] != 4) return 0;
-    if (!klh_rsize(b, n, &pos, &len)) return 0; /* source */
+    if (!klh_dump_size(b, n, &pos, &len)) return 0; /* source */
     if (len > 0) {
         if (len - 1 > n - pos) return 0;
         pos += len - 1;
     }
-    if (!klh_rsize(b, n, &pos, &x) || !klh_rsize(b, n, &pos, &x) || n - pos < 3) return 0;
+    if (!klh_dump_size(b, n, &pos, &x) || !klh_dump_size(b, n, &pos, &x) || n - pos < 3) return 0;
     p->numparams = b[pos];
     p->is_vararg = b[pos + 1];
     p->maxstack = b[pos + 2];
     pos += 3;
-    if (!klh_rsize(b, n, &pos, &count) || count == 0 || count > KLH_R_MAX_CODE || count > (n - pos) / 4) return 0;
+    if (!klh_dump_size(b, n, &pos, &count) || count == 0 || count > KLH_R_MAX_CODE || count > (n - pos) / 4) return 0;
     p->code = b + pos;
     p->ncode = (int)count;
     pos += count * 4;
-    if (!klh_rsize(b, n, &pos, &count) || count > n - pos) return 0;
+    if (!klh_dump_size(b, n, &pos, &count) || count > n - pos) return 0;
     p->nk = (int)count;
     p->kstr = calloc(count + 1, sizeof *p->kstr);
     p->klen = calloc(count + 1, sizeof *p->klen);
@@ -183,7 +141,7 @@ static int klh_proto_read(lua_State *L, int idx, klh_proto *p) {
             if (n - pos < 8) return 0;
             pos += 8;
         } else if (tag == 4 || tag == (4 | (1 << 4))) { /* short, long string */
-            if (!klh_rsize(b, n, &pos, &len)) return 0;
+            if (!klh_dump_size(b, n, &pos, &len)) return 0;
             if (len > 0) {
                 if (len - 1 > n - pos) return 0;
                 p->kstr[i] = (const char *)b + pos;
@@ -366,15 +324,6 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
             s.known[a] = known;
             break;
         }
-        case OP_GETTABLE:
-            USE(b);
-            USE(c);
-            klh_def(&s, a);
-            break;
-        case OP_GETI:
-            USE(b);
-            klh_def(&s, a);
-            break;
         case OP_SELF:
             USE(b);
             if (!GET_K(i)) USE(c);
@@ -384,11 +333,13 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
         case OP_ADDI: case OP_ADDK: case OP_SUBK: case OP_MULK: case OP_MODK: case OP_POWK: case OP_DIVK:
         case OP_IDIVK: case OP_BANDK: case OP_BORK: case OP_BXORK: case OP_SHRI: case OP_SHLI:
         case OP_UNM: case OP_BNOT: case OP_NOT: case OP_LEN:
+        case OP_GETI: /* the argument indexed with an integer */
             USE(b);
             klh_def(&s, a);
             break;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_MOD: case OP_POW: case OP_DIV: case OP_IDIV:
         case OP_BAND: case OP_BOR: case OP_BXOR: case OP_SHL: case OP_SHR:
+        case OP_GETTABLE: /* the argument indexed with a computed key, or used as a key */
             USE(b);
             USE(c);
             klh_def(&s, a);

@@ -47,38 +47,6 @@ static int klh_op_writes(int op) {
 }
 #define KLH_SJ_OFFSET ((1 << 24) - 1)
 
-typedef struct {
-    unsigned char *buf;
-    size_t used;
-    int overflow;
-} klh_dump_buf;
-
-static int klh_dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
-    (void)L;
-    klh_dump_buf *d = (klh_dump_buf *)ud;
-    if (d->overflow || d->used + sz > KLH_STRAIGHT_MAX_DUMP) {
-        d->overflow = 1;
-        return 0;
-    }
-    memcpy(d->buf + d->used, p, sz);
-    d->used += sz;
-    return 0;
-}
-
-static int klh_read_size(const unsigned char *b, size_t n, size_t *pos, size_t *out) {
-    size_t x = 0;
-    for (int i = 0; i < 10; i++) {
-        if (*pos >= n) return 0;
-        unsigned char c = b[(*pos)++];
-        x = (x << 7) | (c & 0x7F);
-        if (c & 0x80) {
-            *out = x;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Instruction count if straight, -1 if not (or unreadable); *pure: no instruction writes a
  * table, a global or an upvalue. */
 static int64_t klh_scan(const unsigned char *b, size_t n, int *pure) {
@@ -88,11 +56,11 @@ static int64_t klh_scan(const unsigned char *b, size_t n, int *pure) {
     if (n < pos + 1 || memcmp(b, "\x1bLua\x54", 5) != 0 || b[12] != 4) return -1;
     pos += 1; /* upvalue count of the main closure */
     size_t len, sizecode, dummy;
-    if (!klh_read_size(b, n, &pos, &len)) return -1; /* source (0 when stripped) */
+    if (!klh_dump_size(b, n, &pos, &len)) return -1; /* source (0 when stripped) */
     if (len > 0) pos += len - 1;
-    if (!klh_read_size(b, n, &pos, &dummy) || !klh_read_size(b, n, &pos, &dummy)) return -1; /* lines */
+    if (!klh_dump_size(b, n, &pos, &dummy) || !klh_dump_size(b, n, &pos, &dummy)) return -1; /* lines */
     pos += 3; /* numparams, is_vararg, maxstacksize */
-    if (!klh_read_size(b, n, &pos, &sizecode)) return -1;
+    if (!klh_dump_size(b, n, &pos, &sizecode)) return -1;
     if (sizecode == 0 || pos + sizecode * 4 > n) return -1;
     int writes = 0;
     for (size_t i = 0; i < sizecode; i++) {
@@ -111,15 +79,9 @@ static int64_t klh_scan(const unsigned char *b, size_t n, int *pure) {
  * states of other threads read their functions at the same time.) */
 static int64_t klh_cost_of(lua_State *L, int idx, int *pure) {
     *pure = 0;
-    if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx)) return -1;
-    unsigned char *buf = malloc(KLH_STRAIGHT_MAX_DUMP);
-    if (buf == NULL) return -1;
-    klh_dump_buf d = {buf, 0, 0};
-    lua_pushvalue(L, idx);
-    int r = lua_dump(L, klh_dump_writer, &d, 1);
-    lua_pop(L, 1);
-    int64_t cost = r != 0 || d.overflow ? -1 : klh_scan(buf, d.used, pure);
-    free(buf);
+    klh_dump d;
+    int64_t cost = klh_dump_function(L, idx, KLH_STRAIGHT_MAX_DUMP, &d) ? klh_scan(d.buf, d.used, pure) : -1;
+    free(d.buf);
     return cost;
 }
 
@@ -447,7 +409,7 @@ typedef struct {
     size_t n, pos;
 } klh_reader;
 
-static int klh_rd_size(klh_reader *r, size_t *out) { return klh_read_size(r->b, r->n, &r->pos, out); }
+static int klh_rd_size(klh_reader *r, size_t *out) { return klh_dump_size(r->b, r->n, &r->pos, out); }
 
 static int klh_rd_skip(klh_reader *r, size_t len) {
     if (len > r->n - r->pos) return 0;
@@ -509,32 +471,6 @@ static int klh_rd_function(klh_reader *r, int depth) {
     return !keyed;
 }
 
-typedef struct {
-    unsigned char *buf;
-    size_t used, cap;
-    int failed;
-} klh_grow_buf;
-
-static int klh_grow_writer(lua_State *L, const void *p, size_t sz, void *ud) {
-    (void)L;
-    klh_grow_buf *d = (klh_grow_buf *)ud;
-    if (d->failed) return 0;
-    if (d->used + sz > d->cap) {
-        size_t cap = d->cap ? d->cap : 64 * 1024;
-        while (cap < d->used + sz) cap *= 2;
-        unsigned char *nb = cap <= 64 * 1024 * 1024 ? realloc(d->buf, cap) : NULL;
-        if (nb == NULL) {
-            d->failed = 1;
-            return 0;
-        }
-        d->buf = nb;
-        d->cap = cap;
-    }
-    memcpy(d->buf + d->used, p, sz);
-    d->used += sz;
-    return 0;
-}
-
 int klh_twins_allow(lua_State *L, int idx) {
     klh_ctx *c = klh_ctx_of(L);
     idx = lua_absindex(L, idx);
@@ -543,11 +479,8 @@ int klh_twins_allow(lua_State *L, int idx) {
     c->enforce = 0;
     if (klh_straight_checked(L) && klh_callee_checked(L) == 1 && lua_type(L, idx) == LUA_TFUNCTION &&
         !lua_iscfunction(L, idx)) {
-        klh_grow_buf d = {NULL, 0, 0, 0};
-        lua_pushvalue(L, idx);
-        int r = lua_dump(L, klh_grow_writer, &d, 1);
-        lua_pop(L, 1);
-        if (r == 0 && !d.failed && d.used > 32) {
+        klh_dump d;
+        if (klh_dump_function(L, idx, 64 * 1024 * 1024, &d) && d.used > 32) {
             klh_reader rd = {d.buf, d.used, 4 + 1 + 1 + 6 + 3 + 8 + 8 + 1};
             allow = klh_rd_function(&rd, 0) == 1 && rd.pos == rd.n;
         }

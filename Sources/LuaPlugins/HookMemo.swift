@@ -42,6 +42,8 @@ final class HookMemo<Verdict> {
     private(set) var podClass: UInt64?
     /// Calls whose kept verdicts were given again.
     var reused = 0
+    /// The epoch of the last verdict kept: while the state's epoch is another, none holds.
+    private(set) var keptEpoch: Int64 = -1
 
     /// Sets the pod class for the cycle `cycle` (once per cycle): the class of a recent pod
     /// that agrees with this one on every field the hook reads, else a new one.
@@ -73,18 +75,22 @@ final class HookMemo<Verdict> {
 
     private func slot(_ i: Int, _ podClass: UInt64) -> Int { i * Self.ways + Int(podClass % UInt64(Self.ways)) }
 
+    /// Room for `count` node positions (a node list of another length: nothing kept).
+    func size(for count: Int) {
+        guard positions != count else { return }
+        positions = count
+        let n = positions * Self.ways
+        generation = Array(repeating: 0, count: n)
+        podClassAt = generation
+        epochAt = Array(repeating: -1, count: n)
+        verdicts = Array(repeating: nil, count: n)
+        instructions = Array(repeating: 0, count: n)
+    }
+
     /// The reuse flags for the nodes at `indices` (nil when none can be reused), and whether
     /// every one can.
     func reusable(_ indices: [Int], _ nodes: [NodeInfo], epoch: Int64) -> (flags: [UInt8]?, all: Bool) {
-        if positions != nodes.count {
-            positions = nodes.count
-            let n = positions * Self.ways
-            generation = Array(repeating: 0, count: n)
-            podClassAt = generation
-            epochAt = Array(repeating: -1, count: n)
-            verdicts = Array(repeating: nil, count: n)
-            instructions = Array(repeating: 0, count: n)
-        }
+        size(for: nodes.count)
         guard let podClass else { return (nil, false) }
         var found = 0
         let flags = indices.map { i -> UInt8 in
@@ -112,6 +118,7 @@ final class HookMemo<Verdict> {
         generation[s] = g
         podClassAt[s] = podClass
         epochAt[s] = c.epoch
+        keptEpoch = c.epoch
         verdicts[s] = verdict
         instructions[s] = c.instructions
     }

@@ -371,13 +371,19 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
         do {
             // Measuring time (`kubelab check`) makes every call: a kept verdict has no time.
             let reusing = reusesVerdicts && !measuresTime
-            let epoch = plugin.state.codeEpoch
-            if reusing {
+            func classify(_ epoch: Int64) {
                 memo.classify(cycle: state.id, pod: { podView(state, pod) }, epoch: epoch) {
                     plugin.state.fieldsRead(by: function, argument: 0)
                 }
             }
-            let (reuse, all) = reusing ? memo.reusable(indices, nodes, epoch: epoch) : (nil, false)
+            // Only verdicts kept at the epoch as it is can be given (a plugin whose calls run
+            // on the views keeps none, and its pods are never classified).
+            let epoch = plugin.state.codeEpoch
+            var (reuse, all): ([UInt8]?, Bool) = (nil, false)
+            if reusing && memo.keptEpoch == epoch {
+                classify(epoch)
+                (reuse, all) = memo.reusable(indices, nodes, epoch: epoch)
+            }
             if all {
                 // Nothing to call: no views to build or cross to.
                 for i in indices {
@@ -402,6 +408,8 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
             }
             // The calls `callEach` skipped, before the one it hands over: their kept verdicts.
             var next = 0
+            // Calls to keep the verdicts of, once the crossing is over.
+            var keep: [(position: Int, call: LuaState.EachCall, verdict: V)] = []
             func replay(upTo end: Int) {
                 while next < end {
                     if let off = switchedOff { out.append(failed(off)) } else { replayKept(indices[next]) }
@@ -426,11 +434,19 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
                 } else {
                     let failures = failureCount
                     let v = verdict(c)
-                    if reusing && failureCount == failures { memo.keep(i, generation: nodes[i].generation, c, v) }
+                    if reusing && failureCount == failures && c.onTwins { keep.append((i, c, v)) }
                     out.append(v)
                 }
             }
             replay(upTo: indices.count)
+            // Verdicts of calls made since the epoch last moved: the pod is classified (at
+            // most once a cycle) now that the state is free again.
+            let now = plugin.state.codeEpoch
+            if keep.contains(where: { $0.call.epoch == now }) {
+                classify(now)
+                memo.size(for: nodes.count)
+                for k in keep where k.call.epoch == now { memo.keep(k.position, generation: nodes[k.position].generation, k.call, k.verdict) }
+            }
         } catch {
             // Nothing ran for the nodes without a verdict yet (views, or the crossing, failed).
             let msg = plugin.describe(error, hook: hook.name)

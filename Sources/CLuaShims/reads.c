@@ -24,6 +24,8 @@
 #define KLH_R_MAX_DEPTH 12
 #define KLH_R_MAX_FIELDS 64
 #define KLH_R_REGS 256
+#define KLH_R_MAX_SEEN 64
+#define KLH_R_MAX_STEPS 100000
 
 enum {
     OP_MOVE = 0, OP_LOADI, OP_LOADF, OP_LOADK, OP_LOADKX, OP_LOADFALSE, OP_LFALSESKIP, OP_LOADTRUE, OP_LOADNIL,
@@ -61,13 +63,19 @@ typedef struct {
     int live;
 } klh_regs;
 
-/* The keys found, copied (the dumps they come from go when their function is read). */
+/* The keys found, copied (the dumps they come from go when their function is read); the
+ * functions already followed with each set of argument positions (following one again
+ * adds no key, so a helper called many times, or itself, is read once); the instructions
+ * read so far, against a cap, so that no plugin can make the analysis long. */
 typedef struct {
     size_t at[KLH_R_MAX_FIELDS], len[KLH_R_MAX_FIELDS];
     char text[4096];
     size_t used;
     int count;
     int any;
+    struct { const void *fn; uint64_t mask; } seen[KLH_R_MAX_SEEN];
+    int seen_count;
+    long steps;
 } klh_fields;
 
 static int klh_has(const klh_regs *s, int r) { return r >= 0 && r < KLH_R_REGS && (s->arg[r >> 6] >> (r & 63)) & 1; }
@@ -229,6 +237,16 @@ static void klh_call(lua_State *L, const klh_regs *s, int a, int first, int n, i
 /* Follows the argument(s) in `mask` (bit j: parameter j) through the Lua function at fidx. */
 static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_fields *out) {
     if (out->any) return;
+    const void *fn = lua_topointer(L, fidx);
+    for (int k = 0; k < out->seen_count; k++)
+        if (out->seen[k].fn == fn && out->seen[k].mask == mask) return;
+    if (out->seen_count == KLH_R_MAX_SEEN) {
+        out->any = 1;
+        return;
+    }
+    out->seen[out->seen_count].fn = fn;
+    out->seen[out->seen_count].mask = mask;
+    out->seen_count++;
     klh_proto p;
     memset(&p, 0, sizeof p);
     klh_regs *pending = NULL;
@@ -275,6 +293,10 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
     s.arg[0] = mask;
     int open = -1; /* the register where the open results of the last call start */
     for (int pc = 0; pc < p.ncode && !out->any; pc++) {
+        if (++out->steps > KLH_R_MAX_STEPS) {
+            out->any = 1;
+            break;
+        }
         if (slot[pc] >= 0) klh_merge(L, &s, &pending[slot[pc]]);
         if (!s.live) continue;
         uint32_t i = klh_ins(&p, pc);

@@ -42,6 +42,21 @@ extension LuaHostSuite {
             #expect(try Self.fields("return function(p, n) return n.free.cpu end") == [])
         }
 
+        /// A helper called many times, or by itself, is followed once: helpers that call
+        /// helpers ten times over, seven deep, would otherwise be ten million walks.
+        @Test func helpersAreFollowedOnceEach() throws {
+            var chunk = "local function h0(x) return x.a end\n"
+            for d in 1...6 {
+                chunk += "local function h\(d)(x) return " + Array(repeating: "h\(d - 1)(x)", count: 10).joined(separator: " + ") + " end\n"
+            }
+            chunk += "return function(p) return h6(p) + p.b end"
+            #expect(try Self.fields(chunk) == ["a", "b"])
+            #expect(try Self.fields("""
+            local function r(x, n) if n > 0 then return r(x, n - 1) end return x.c end
+            return function(p) return r(p, 3) end
+            """) == ["c"])
+        }
+
         @Test func anyFieldWhenTheArgumentGoesWhereItCannotBeFollowed() throws {
             let chunks = [
                 "return function(p, n, k) return p[k] end",                         // a computed key

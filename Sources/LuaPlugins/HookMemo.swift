@@ -44,6 +44,12 @@ final class HookMemo<Verdict> {
     var reused = 0
     /// The epoch of the last verdict kept: while the state's epoch is another, none holds.
     private(set) var keptEpoch: Int64 = -1
+    /// Pods in a row whose class was new. Past `maxFresh` no verdict is kept (a hook that
+    /// reads the pod's name gives every pod a class of its own) until a class comes back.
+    private var fresh = 0
+    static var maxFresh: Int { 8 }
+    /// Whether verdicts are worth keeping for this cycle's pod.
+    var keeping: Bool { podClass != nil && fresh <= Self.maxFresh }
 
     /// Sets the pod class for the cycle `cycle` (once per cycle): the class of a recent pod
     /// that agrees with this one on every field the hook reads, else a new one.
@@ -65,8 +71,10 @@ final class HookMemo<Verdict> {
         if let k = recent.lastIndex(where: { $0.values == key }) {
             podClass = recent[k].id
             recent.append(recent.remove(at: k))
+            fresh = 0
             return
         }
+        fresh += 1
         classes += 1
         recent.append((key, classes))
         if recent.count > Self.ways { recent.removeFirst() }
@@ -110,16 +118,16 @@ final class HookMemo<Verdict> {
         return (verdicts[s]!, instructions[s])
     }
 
-    /// Keeps a call's verdict when it can be given again: the call ran on twins, and the
-    /// verdict is a plain one (not a failure, which is reported as it happens).
-    func keep(_ i: Int, generation g: UInt64, _ c: LuaState.EachCall, _ verdict: Verdict) {
-        guard let podClass, c.onTwins, c.error == nil, i < positions else { return }
+    /// Keeps the verdict of a call that ran on twins and returned at `epoch` (a plain
+    /// verdict: a failure is reported as it happens, never kept).
+    func keep(_ i: Int, generation g: UInt64, epoch: Int64, instructions spent: Int, _ verdict: Verdict) {
+        guard keeping, let podClass, i < positions else { return }
         let s = slot(i, podClass)
         generation[s] = g
         podClassAt[s] = podClass
-        epochAt[s] = c.epoch
-        keptEpoch = c.epoch
+        epochAt[s] = epoch
+        keptEpoch = epoch
         verdicts[s] = verdict
-        instructions[s] = c.instructions
+        instructions[s] = spent
     }
 }

@@ -409,7 +409,7 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
             // The calls `callEach` skipped, before the one it hands over: their kept verdicts.
             var next = 0
             // Calls to keep the verdicts of, once the crossing is over.
-            var keep: [(position: Int, call: LuaState.EachCall, verdict: V)] = []
+            var keep: [(position: Int, epoch: Int64, instructions: Int, verdict: V)] = []
             func replay(upTo end: Int) {
                 while next < end {
                     if let off = switchedOff { out.append(failed(off)) } else { replayKept(indices[next]) }
@@ -434,7 +434,7 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
                 } else {
                     let failures = failureCount
                     let v = verdict(c)
-                    if reusing && failureCount == failures && c.onTwins { keep.append((i, c, v)) }
+                    if reusing && failureCount == failures && c.onTwins { keep.append((i, c.epoch, c.instructions, v)) }
                     out.append(v)
                 }
             }
@@ -442,10 +442,14 @@ extension LuaSchedulerPlugin: BatchFilterPlugin, BatchScorePlugin {
             // Verdicts of calls made since the epoch last moved: the pod is classified (at
             // most once a cycle) now that the state is free again.
             let now = plugin.state.codeEpoch
-            if keep.contains(where: { $0.call.epoch == now }) {
+            if keep.contains(where: { $0.epoch == now }) {
                 classify(now)
                 memo.size(for: nodes.count)
-                for k in keep where k.call.epoch == now { memo.keep(k.position, generation: nodes[k.position].generation, k.call, k.verdict) }
+                if memo.keeping {
+                    for k in keep where k.epoch == now {
+                        memo.keep(k.position, generation: nodes[k.position].generation, epoch: now, instructions: k.instructions, k.verdict)
+                    }
+                }
             }
         } catch {
             // Nothing ran for the nodes without a verdict yet (views, or the crossing, failed).

@@ -33,9 +33,8 @@ final class HookMemo<Verdict> {
     private var fields: [String]?
     private var fieldsEpoch: Int64 = -1
     /// The last classes: the values of `fields` their pods have, and their numbers (the
-    /// most recent last). They are for `fields` as found at `classesEpoch`.
+    /// most recent last). Emptied when the fields found change.
     private var recent: [(values: [LuaValue?], id: UInt64)] = []
-    private var classesEpoch: Int64 = -1
     private var classes: UInt64 = 0
     private var classCycle: UInt64 = 0
     /// The class of the pod of cycle `classCycle`; nil when its verdicts cannot be reused.

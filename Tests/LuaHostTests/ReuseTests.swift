@@ -43,7 +43,7 @@ extension LuaHostSuite {
         }
 
         /// A helper called many times, or by itself, is followed once: helpers that call
-        /// helpers ten times over, seven deep, would otherwise be ten million walks.
+        /// helpers ten times over, six deep, would otherwise be a million walks.
         @Test func helpersAreFollowedOnceEach() throws {
             var chunk = "local function h0(x) return x.a end\n"
             for d in 1...6 {

@@ -48,3 +48,25 @@ int klh_dump_size(const unsigned char *b, size_t n, size_t *pos, size_t *out) {
     }
     return 0;
 }
+
+int klh_dump_read_main(const unsigned char *b, size_t n, size_t max_code, klh_dump_main *m, size_t *after) {
+    /* header: signature 4, version, format, LUAC_DATA 6, three sizes, LUAC_INT, LUAC_NUM,
+     * then the main closure's upvalue count */
+    size_t pos = KLH_DUMP_HEADER, len, x, count;
+    if (n < pos || memcmp(b, "\x1bLua\x54", 5) != 0 || b[12] != 4) return 0;
+    if (!klh_dump_size(b, n, &pos, &len)) return 0; /* source (0 when stripped) */
+    if (len > 0) {
+        if (len - 1 > n - pos) return 0;
+        pos += len - 1;
+    }
+    if (!klh_dump_size(b, n, &pos, &x) || !klh_dump_size(b, n, &pos, &x) || n - pos < 3) return 0; /* lines */
+    m->numparams = b[pos];
+    m->is_vararg = b[pos + 1];
+    m->maxstack = b[pos + 2];
+    pos += 3;
+    if (!klh_dump_size(b, n, &pos, &count) || count == 0 || count > max_code || count > (n - pos) / 4) return 0;
+    m->code = b + pos;
+    m->ncode = (int)count;
+    *after = pos + count * 4;
+    return 1;
+}

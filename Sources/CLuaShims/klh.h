@@ -154,6 +154,27 @@ void klh_twin_stop(lua_State *L, klh_ctx *c);
 /* __index of a lazy view's twin (values.c). */
 int klh_twin_lazy_index(lua_State *L);
 
+/* Lua 5.4's opcodes (lopcodes.h, in its order) and an instruction's fields, for the readers
+ * of bytecode (straight.c, reads.c); each checks them once per process on functions
+ * compiled for the purpose. */
+enum {
+    KLH_OP_MOVE = 0, KLH_OP_LOADI, KLH_OP_LOADF, KLH_OP_LOADK, KLH_OP_LOADKX, KLH_OP_LOADFALSE, KLH_OP_LFALSESKIP, KLH_OP_LOADTRUE, KLH_OP_LOADNIL,
+    KLH_OP_GETUPVAL, KLH_OP_SETUPVAL, KLH_OP_GETTABUP, KLH_OP_GETTABLE, KLH_OP_GETI, KLH_OP_GETFIELD, KLH_OP_SETTABUP, KLH_OP_SETTABLE, KLH_OP_SETI,
+    KLH_OP_SETFIELD, KLH_OP_NEWTABLE, KLH_OP_SELF, KLH_OP_ADDI, KLH_OP_ADDK, KLH_OP_SUBK, KLH_OP_MULK, KLH_OP_MODK, KLH_OP_POWK, KLH_OP_DIVK, KLH_OP_IDIVK,
+    KLH_OP_BANDK, KLH_OP_BORK, KLH_OP_BXORK, KLH_OP_SHRI, KLH_OP_SHLI, KLH_OP_ADD, KLH_OP_SUB, KLH_OP_MUL, KLH_OP_MOD, KLH_OP_POW, KLH_OP_DIV, KLH_OP_IDIV,
+    KLH_OP_BAND, KLH_OP_BOR, KLH_OP_BXOR, KLH_OP_SHL, KLH_OP_SHR, KLH_OP_MMBIN, KLH_OP_MMBINI, KLH_OP_MMBINK, KLH_OP_UNM, KLH_OP_BNOT, KLH_OP_NOT, KLH_OP_LEN,
+    KLH_OP_CONCAT, KLH_OP_CLOSE, KLH_OP_TBC, KLH_OP_JMP, KLH_OP_EQ, KLH_OP_LT, KLH_OP_LE, KLH_OP_EQK, KLH_OP_EQI, KLH_OP_LTI, KLH_OP_LEI, KLH_OP_GTI, KLH_OP_GEI,
+    KLH_OP_TEST, KLH_OP_TESTSET, KLH_OP_CALL, KLH_OP_TAILCALL, KLH_OP_RETURN, KLH_OP_RETURN0, KLH_OP_RETURN1, KLH_OP_FORLOOP, KLH_OP_FORPREP,
+    KLH_OP_TFORPREP, KLH_OP_TFORCALL, KLH_OP_TFORLOOP, KLH_OP_SETLIST, KLH_OP_CLOSURE, KLH_OP_VARARG, KLH_OP_VARARGPREP, KLH_OP_EXTRAARG
+};
+
+#define KLH_GET_OP(i) ((int)((i) & 0x7F))
+#define KLH_GET_A(i) ((int)(((i) >> 7) & 0xFF))
+#define KLH_GET_K(i) ((int)(((i) >> 15) & 1))
+#define KLH_GET_B(i) ((int)(((i) >> 16) & 0xFF))
+#define KLH_GET_C(i) ((int)(((i) >> 24) & 0xFF))
+#define KLH_GET_SJ(i) ((int)((i) >> 7) - ((1 << 24) - 1))
+
 /* dump.c: the stripped dump of the Lua function at idx, in d->buf (up to `limit` bytes; the
  * caller frees d->buf whatever the outcome); 1 when dumped. klh_dump_size reads one of the
  * dump's sizes at *pos (ldump.c's dumpSize): 1 when read. */
@@ -164,6 +185,15 @@ typedef struct {
 } klh_dump;
 int klh_dump_function(lua_State *L, int idx, size_t limit, klh_dump *d);
 int klh_dump_size(const unsigned char *b, size_t n, size_t *pos, size_t *out);
+/* The main function of a dump (ldump.c's layout, Lua 5.4): its parameters, stack size and
+ * code (at most max_code instructions); *after is where its constants start. 1 when read. */
+typedef struct {
+    int numparams, is_vararg, maxstack, ncode;
+    const unsigned char *code;
+} klh_dump_main;
+int klh_dump_read_main(const unsigned char *b, size_t n, size_t max_code, klh_dump_main *m, size_t *after);
+/* Bytes before the main function: the header and the main closure's upvalue count. */
+#define KLH_DUMP_HEADER (4 + 1 + 1 + 6 + 3 + 8 + 8 + 1)
 
 /* straight.c: straight cost of the function at idx, and in *pure whether its own code
  * writes no table, no global and no upvalue (cached per function). */

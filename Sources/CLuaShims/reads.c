@@ -27,29 +27,11 @@
 #define KLH_R_MAX_SEEN 64
 #define KLH_R_MAX_STEPS 100000
 
-enum {
-    OP_MOVE = 0, OP_LOADI, OP_LOADF, OP_LOADK, OP_LOADKX, OP_LOADFALSE, OP_LFALSESKIP, OP_LOADTRUE, OP_LOADNIL,
-    OP_GETUPVAL, OP_SETUPVAL, OP_GETTABUP, OP_GETTABLE, OP_GETI, OP_GETFIELD, OP_SETTABUP, OP_SETTABLE, OP_SETI,
-    OP_SETFIELD, OP_NEWTABLE, OP_SELF, OP_ADDI, OP_ADDK, OP_SUBK, OP_MULK, OP_MODK, OP_POWK, OP_DIVK, OP_IDIVK,
-    OP_BANDK, OP_BORK, OP_BXORK, OP_SHRI, OP_SHLI, OP_ADD, OP_SUB, OP_MUL, OP_MOD, OP_POW, OP_DIV, OP_IDIV,
-    OP_BAND, OP_BOR, OP_BXOR, OP_SHL, OP_SHR, OP_MMBIN, OP_MMBINI, OP_MMBINK, OP_UNM, OP_BNOT, OP_NOT, OP_LEN,
-    OP_CONCAT, OP_CLOSE, OP_TBC, OP_JMP, OP_EQ, OP_LT, OP_LE, OP_EQK, OP_EQI, OP_LTI, OP_LEI, OP_GTI, OP_GEI,
-    OP_TEST, OP_TESTSET, OP_CALL, OP_TAILCALL, OP_RETURN, OP_RETURN0, OP_RETURN1, OP_FORLOOP, OP_FORPREP,
-    OP_TFORPREP, OP_TFORCALL, OP_TFORLOOP, OP_SETLIST, OP_CLOSURE, OP_VARARG, OP_VARARGPREP, OP_EXTRAARG
-};
-
-#define GET_OP(i) ((int)((i) & 0x7F))
-#define GET_A(i) ((int)(((i) >> 7) & 0xFF))
-#define GET_K(i) ((int)(((i) >> 15) & 1))
-#define GET_B(i) ((int)(((i) >> 16) & 0xFF))
-#define GET_C(i) ((int)(((i) >> 24) & 0xFF))
-#define GET_SJ(i) ((int)((i) >> 7) - ((1 << 24) - 1))
-
 /* A function's code and string constants, read from its dump. */
 typedef struct {
     unsigned char *dump;
-    const unsigned char *code;
-    int ncode, numparams, is_vararg, maxstack, nk;
+    klh_dump_main main;
+    int nk;
     const char **kstr; /* NULL for a constant that is not a string */
     size_t *klen;
 } klh_proto;
@@ -121,22 +103,8 @@ static int klh_proto_read(lua_State *L, int idx, klh_proto *p) {
     p->dump = d.buf;
     if (!dumped) return 0;
     const unsigned char *b = d.buf;
-    size_t n = d.used, pos = 4 + 1 + 1 + 6 + 3 + 8 + 8 + 1, len, x, count;
-    if (n < pos || memcmp(b, "\x1bLua\x54", 5) != 0 || b[12] != 4) return 0;
-    if (!klh_dump_size(b, n, &pos, &len)) return 0; /* source */
-    if (len > 0) {
-        if (len - 1 > n - pos) return 0;
-        pos += len - 1;
-    }
-    if (!klh_dump_size(b, n, &pos, &x) || !klh_dump_size(b, n, &pos, &x) || n - pos < 3) return 0;
-    p->numparams = b[pos];
-    p->is_vararg = b[pos + 1];
-    p->maxstack = b[pos + 2];
-    pos += 3;
-    if (!klh_dump_size(b, n, &pos, &count) || count == 0 || count > KLH_R_MAX_CODE || count > (n - pos) / 4) return 0;
-    p->code = b + pos;
-    p->ncode = (int)count;
-    pos += count * 4;
+    size_t n = d.used, pos, len, count;
+    if (!klh_dump_read_main(b, n, KLH_R_MAX_CODE, &p->main, &pos)) return 0;
     if (!klh_dump_size(b, n, &pos, &count) || count > n - pos) return 0;
     p->nk = (int)count;
     p->kstr = calloc(count + 1, sizeof *p->kstr);
@@ -165,12 +133,12 @@ static int klh_proto_read(lua_State *L, int idx, klh_proto *p) {
 
 static uint32_t klh_ins(const klh_proto *p, int pc) {
     uint32_t i;
-    memcpy(&i, p->code + (size_t)pc * 4, 4);
+    memcpy(&i, p->main.code + (size_t)pc * 4, 4);
     return i;
 }
 
 /* The conditional instructions: the next one (a jump) may be skipped. */
-static int klh_is_test(int op) { return (op >= OP_EQ && op <= OP_GEI) || op == OP_TEST || op == OP_TESTSET; }
+static int klh_is_test(int op) { return (op >= KLH_OP_EQ && op <= KLH_OP_GEI) || op == KLH_OP_TEST || op == KLH_OP_TESTSET; }
 
 static void klh_merge(lua_State *L, klh_regs *into, const klh_regs *from) {
     if (!from->live) return;
@@ -255,28 +223,28 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
         out->any = 1;
         goto done;
     }
-    if (p.is_vararg) {
+    if (p.main.is_vararg) {
         /* parameters past numparams go to the varargs */
         out->any = 1;
         goto done;
     }
-    mask &= p.numparams >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << p.numparams) - 1);
+    mask &= p.main.numparams >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << p.main.numparams) - 1);
     if (mask == 0) goto done;
     /* the points jumped to, each with the merged registers of the jumps there */
-    slot = malloc(sizeof *slot * (size_t)(p.ncode + 2));
+    slot = malloc(sizeof *slot * (size_t)(p.main.ncode + 2));
     if (slot == NULL) {
         out->any = 1;
         goto done;
     }
     int targets = 0;
-    for (int pc = 0; pc < p.ncode + 2; pc++) slot[pc] = -1;
-    for (int pc = 0; pc < p.ncode; pc++) {
+    for (int pc = 0; pc < p.main.ncode + 2; pc++) slot[pc] = -1;
+    for (int pc = 0; pc < p.main.ncode; pc++) {
         uint32_t i = klh_ins(&p, pc);
-        int op = GET_OP(i), to = -1;
-        if (op == OP_JMP) to = pc + 1 + GET_SJ(i);
-        else if (klh_is_test(op) || op == OP_LFALSESKIP) to = pc + 2;
-        if (op == OP_FORLOOP || op == OP_FORPREP || op == OP_TFORPREP || op == OP_TFORCALL || op == OP_TFORLOOP ||
-            (to >= 0 && to <= pc) || to > p.ncode + 1) {
+        int op = KLH_GET_OP(i), to = -1;
+        if (op == KLH_OP_JMP) to = pc + 1 + KLH_GET_SJ(i);
+        else if (klh_is_test(op) || op == KLH_OP_LFALSESKIP) to = pc + 2;
+        if (op == KLH_OP_FORLOOP || op == KLH_OP_FORPREP || op == KLH_OP_TFORPREP || op == KLH_OP_TFORCALL || op == KLH_OP_TFORLOOP ||
+            (to >= 0 && to <= pc) || to > p.main.ncode + 1) {
             out->any = 1; /* a loop: not straight */
             goto done;
         }
@@ -292,7 +260,7 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
     s.live = 1;
     s.arg[0] = mask;
     int open = -1; /* the register where the open results of the last call start */
-    for (int pc = 0; pc < p.ncode && !out->any; pc++) {
+    for (int pc = 0; pc < p.main.ncode && !out->any; pc++) {
         if (++out->steps > KLH_R_MAX_STEPS) {
             out->any = 1;
             break;
@@ -300,35 +268,35 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
         if (slot[pc] >= 0) klh_merge(L, &s, &pending[slot[pc]]);
         if (!s.live) continue;
         uint32_t i = klh_ins(&p, pc);
-        int op = GET_OP(i), a = GET_A(i), b = GET_B(i), c = GET_C(i);
-        if (a >= p.maxstack && op != OP_JMP && op != OP_EXTRAARG && op != OP_RETURN0) {
+        int op = KLH_GET_OP(i), a = KLH_GET_A(i), b = KLH_GET_B(i), c = KLH_GET_C(i);
+        if (a >= p.main.maxstack && op != KLH_OP_JMP && op != KLH_OP_EXTRAARG && op != KLH_OP_RETURN0) {
             out->any = 1;
             break;
         }
 #define USE(r) do { if (klh_has(&s, (r))) { out->any = 1; } } while (0)
         switch (op) {
-        case OP_MOVE:
+        case KLH_OP_MOVE:
             klh_put(&s, a, klh_has(&s, b));
             s.known[a] = s.known[b];
             break;
-        case OP_LOADI: case OP_LOADF: case OP_LOADK: case OP_LOADKX: case OP_LOADFALSE: case OP_LOADTRUE:
-        case OP_NEWTABLE:
+        case KLH_OP_LOADI: case KLH_OP_LOADF: case KLH_OP_LOADK: case KLH_OP_LOADKX: case KLH_OP_LOADFALSE: case KLH_OP_LOADTRUE:
+        case KLH_OP_NEWTABLE:
             klh_def(&s, a);
             break;
-        case OP_LFALSESKIP:
+        case KLH_OP_LFALSESKIP:
             klh_def(&s, a);
             klh_merge(L, &pending[slot[pc + 2]], &s);
             s.live = 0;
             break;
-        case OP_LOADNIL:
+        case KLH_OP_LOADNIL:
             for (int r = a; r <= a + b; r++) klh_def(&s, r);
             break;
-        case OP_GETUPVAL: {
+        case KLH_OP_GETUPVAL: {
             klh_def(&s, a);
             if (lua_getupvalue(L, fidx, b + 1) != NULL) s.known[a] = klh_keep(L);
             break;
         }
-        case OP_GETTABUP: {
+        case KLH_OP_GETTABUP: {
             klh_def(&s, a);
             if (lua_getupvalue(L, fidx, b + 1) != NULL) {
                 int t = klh_keep(L);
@@ -336,7 +304,7 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
             }
             break;
         }
-        case OP_GETFIELD: {
+        case KLH_OP_GETFIELD: {
             if (klh_has(&s, b)) {
                 if (c >= p.nk || p.kstr[c] == NULL) out->any = 1;
                 else klh_add_field(out, p.kstr[c], p.klen[c]);
@@ -346,63 +314,63 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
             s.known[a] = known;
             break;
         }
-        case OP_SELF:
+        case KLH_OP_SELF:
             USE(b);
-            if (!GET_K(i)) USE(c);
+            if (!KLH_GET_K(i)) USE(c);
             klh_def(&s, a);
             klh_def(&s, a + 1);
             break;
-        case OP_ADDI: case OP_ADDK: case OP_SUBK: case OP_MULK: case OP_MODK: case OP_POWK: case OP_DIVK:
-        case OP_IDIVK: case OP_BANDK: case OP_BORK: case OP_BXORK: case OP_SHRI: case OP_SHLI:
-        case OP_UNM: case OP_BNOT: case OP_NOT: case OP_LEN:
-        case OP_GETI: /* the argument indexed with an integer */
+        case KLH_OP_ADDI: case KLH_OP_ADDK: case KLH_OP_SUBK: case KLH_OP_MULK: case KLH_OP_MODK: case KLH_OP_POWK: case KLH_OP_DIVK:
+        case KLH_OP_IDIVK: case KLH_OP_BANDK: case KLH_OP_BORK: case KLH_OP_BXORK: case KLH_OP_SHRI: case KLH_OP_SHLI:
+        case KLH_OP_UNM: case KLH_OP_BNOT: case KLH_OP_NOT: case KLH_OP_LEN:
+        case KLH_OP_GETI: /* the argument indexed with an integer */
             USE(b);
             klh_def(&s, a);
             break;
-        case OP_ADD: case OP_SUB: case OP_MUL: case OP_MOD: case OP_POW: case OP_DIV: case OP_IDIV:
-        case OP_BAND: case OP_BOR: case OP_BXOR: case OP_SHL: case OP_SHR:
-        case OP_GETTABLE: /* the argument indexed with a computed key, or used as a key */
+        case KLH_OP_ADD: case KLH_OP_SUB: case KLH_OP_MUL: case KLH_OP_MOD: case KLH_OP_POW: case KLH_OP_DIV: case KLH_OP_IDIV:
+        case KLH_OP_BAND: case KLH_OP_BOR: case KLH_OP_BXOR: case KLH_OP_SHL: case KLH_OP_SHR:
+        case KLH_OP_GETTABLE: /* the argument indexed with a computed key, or used as a key */
             USE(b);
             USE(c);
             klh_def(&s, a);
             break;
-        case OP_MMBIN:
+        case KLH_OP_MMBIN:
             USE(a);
             USE(b);
             break;
-        case OP_MMBINI: case OP_MMBINK: case OP_TBC:
+        case KLH_OP_MMBINI: case KLH_OP_MMBINK: case KLH_OP_TBC:
             USE(a);
             break;
-        case OP_CONCAT:
+        case KLH_OP_CONCAT:
             for (int r = a; r < a + b; r++) USE(r);
             klh_def(&s, a);
             break;
-        case OP_CLOSE: case OP_EXTRAARG:
+        case KLH_OP_CLOSE: case KLH_OP_EXTRAARG:
             break;
-        case OP_JMP:
-            klh_merge(L, &pending[slot[pc + 1 + GET_SJ(i)]], &s);
+        case KLH_OP_JMP:
+            klh_merge(L, &pending[slot[pc + 1 + KLH_GET_SJ(i)]], &s);
             s.live = 0;
             break;
-        case OP_EQ: case OP_LT: case OP_LE:
+        case KLH_OP_EQ: case KLH_OP_LT: case KLH_OP_LE:
             USE(a);
             USE(b);
             klh_merge(L, &pending[slot[pc + 2]], &s);
             break;
-        case OP_EQK: case OP_EQI: case OP_LTI: case OP_LEI: case OP_GTI: case OP_GEI:
+        case KLH_OP_EQK: case KLH_OP_EQI: case KLH_OP_LTI: case KLH_OP_LEI: case KLH_OP_GTI: case KLH_OP_GEI:
             USE(a);
             klh_merge(L, &pending[slot[pc + 2]], &s);
             break;
-        case OP_TEST:
+        case KLH_OP_TEST:
             /* a table is true whatever its fields */
             klh_merge(L, &pending[slot[pc + 2]], &s);
             break;
-        case OP_TESTSET:
+        case KLH_OP_TESTSET:
             /* R[a] := R[b] on one way, unchanged on the other: either */
             klh_merge(L, &pending[slot[pc + 2]], &s);
             if (klh_has(&s, b)) klh_put(&s, a, 1);
             if (s.known[a] != s.known[b]) s.known[a] = 0;
             break;
-        case OP_CALL: case OP_TAILCALL: {
+        case KLH_OP_CALL: case KLH_OP_TAILCALL: {
             int n = b > 0 ? b - 1 : (open > a ? open - a - 1 : -1);
             if (n < 0) {
                 out->any = 1;
@@ -411,10 +379,10 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
             klh_call(L, &s, a, a + 1, n, depth, out);
             for (int r = a; r < KLH_R_REGS; r++) klh_def(&s, r);
             open = c == 0 ? a : -1;
-            if (op == OP_TAILCALL) s.live = 0;
+            if (op == KLH_OP_TAILCALL) s.live = 0;
             break;
         }
-        case OP_RETURN: {
+        case KLH_OP_RETURN: {
             int end = b > 0 ? a + b - 1 : open;
             if (end < a) {
                 out->any = 1;
@@ -424,10 +392,10 @@ static void klh_walk(lua_State *L, int fidx, uint64_t mask, int depth, klh_field
             s.live = 0;
             break;
         }
-        case OP_RETURN0:
+        case KLH_OP_RETURN0:
             s.live = 0;
             break;
-        case OP_RETURN1:
+        case KLH_OP_RETURN1:
             USE(a);
             s.live = 0;
             break;

@@ -29,50 +29,31 @@
 static int klh_callee_checked(lua_State *L);
 
 #define KLH_STRAIGHT_MAX_DUMP (256 * 1024)
-#define KLH_OP_MASK 0x7F
-#define KLH_OP_SETUPVAL 10
-#define KLH_OP_SETTABUP 15
-#define KLH_OP_SETTABLE 16
-#define KLH_OP_SETI 17
-#define KLH_OP_SETFIELD 18
-#define KLH_OP_JMP 56
-#define KLH_OP_FORLOOP 73
-#define KLH_OP_TFORLOOP 77
-#define KLH_OP_SETLIST 78
 
 /* An instruction that writes a table, a global or an upvalue. */
 static int klh_op_writes(int op) {
     return op == KLH_OP_SETUPVAL || op == KLH_OP_SETTABUP || op == KLH_OP_SETTABLE || op == KLH_OP_SETI ||
            op == KLH_OP_SETFIELD || op == KLH_OP_SETLIST;
 }
-#define KLH_SJ_OFFSET ((1 << 24) - 1)
 
 /* Instruction count if straight, -1 if not (or unreadable); *pure: no instruction writes a
  * table, a global or an upvalue. */
 static int64_t klh_scan(const unsigned char *b, size_t n, int *pure) {
     *pure = 0;
-    /* header: signature 4, version, format, LUAC_DATA 6, three sizes, LUAC_INT, LUAC_NUM */
-    size_t pos = 4 + 1 + 1 + 6 + 3 + 8 + 8;
-    if (n < pos + 1 || memcmp(b, "\x1bLua\x54", 5) != 0 || b[12] != 4) return -1;
-    pos += 1; /* upvalue count of the main closure */
-    size_t len, sizecode, dummy;
-    if (!klh_dump_size(b, n, &pos, &len)) return -1; /* source (0 when stripped) */
-    if (len > 0) pos += len - 1;
-    if (!klh_dump_size(b, n, &pos, &dummy) || !klh_dump_size(b, n, &pos, &dummy)) return -1; /* lines */
-    pos += 3; /* numparams, is_vararg, maxstacksize */
-    if (!klh_dump_size(b, n, &pos, &sizecode)) return -1;
-    if (sizecode == 0 || pos + sizecode * 4 > n) return -1;
+    klh_dump_main m;
+    size_t after;
+    if (!klh_dump_read_main(b, n, (size_t)-1, &m, &after)) return -1;
     int writes = 0;
-    for (size_t i = 0; i < sizecode; i++) {
+    for (int i = 0; i < m.ncode; i++) {
         uint32_t ins;
-        memcpy(&ins, b + pos + i * 4, 4);
-        int op = (int)(ins & KLH_OP_MASK);
+        memcpy(&ins, m.code + (size_t)i * 4, 4);
+        int op = KLH_GET_OP(ins);
         if (op == KLH_OP_FORLOOP || op == KLH_OP_TFORLOOP) return -1;
-        if (op == KLH_OP_JMP && (int64_t)(ins >> 7) - KLH_SJ_OFFSET < 0) return -1;
+        if (op == KLH_OP_JMP && KLH_GET_SJ(ins) < 0) return -1;
         writes |= klh_op_writes(op);
     }
     *pure = !writes;
-    return (int64_t)sizecode;
+    return (int64_t)m.ncode;
 }
 
 /* (Called once per function: the costs are cached. The buffer is the call's own, as
@@ -434,7 +415,7 @@ static int klh_rd_function(klh_reader *r, int depth) {
     for (size_t i = 0; i < count; i++) {
         uint32_t ins;
         memcpy(&ins, r->b + r->pos + i * 4, 4);
-        if ((int)(ins & KLH_OP_MASK) == KLH_OP_SETTABLE) keyed = 1;
+        if (KLH_GET_OP(ins) == KLH_OP_SETTABLE) keyed = 1;
     }
     r->pos += count * 4;
     if (!klh_rd_size(r, &count)) return -1; /* constants */
@@ -481,7 +462,7 @@ int klh_twins_allow(lua_State *L, int idx) {
         !lua_iscfunction(L, idx)) {
         klh_dump d;
         if (klh_dump_function(L, idx, 64 * 1024 * 1024, &d) && d.used > 32) {
-            klh_reader rd = {d.buf, d.used, 4 + 1 + 1 + 6 + 3 + 8 + 8 + 1};
+            klh_reader rd = {d.buf, d.used, KLH_DUMP_HEADER};
             allow = klh_rd_function(&rd, 0) == 1 && rd.pos == rd.n;
         }
         free(d.buf);

@@ -39,8 +39,9 @@ final class HookMemo<Verdict> {
     private var classCycle: UInt64 = 0
     /// The class of the pod of cycle `classCycle`; nil when its verdicts cannot be reused.
     private(set) var podClass: UInt64?
-    /// Calls whose kept verdicts were given again.
+    /// Calls whose kept verdicts were given again, and verdicts kept.
     var reused = 0
+    private(set) var kept = 0
     /// The epoch of the last verdict kept: while the state's epoch is another, none holds.
     private(set) var keptEpoch: Int64 = -1
     /// Pods in a row whose class was new. Past `maxFresh` no verdict is kept (a hook that
@@ -128,5 +129,6 @@ final class HookMemo<Verdict> {
         keptEpoch = epoch
         verdicts[s] = verdict
         instructions[s] = spent
+        kept += 1
     }
 }

@@ -138,6 +138,8 @@ public final class LuaSchedulerPlugin: FilterPlugin, ScorePlugin, QueueSortPlugi
     /// a pod that agrees with that call's pod on every field the hook reads (see `HookMemo`).
     /// They count among the hooks' calls, with the instructions the earlier call spent.
     public var reusedResults: Int { filterMemo.reused + scoreMemo.reused }
+    /// Verdicts of `filter` and `score` kept to be given again.
+    public var keptResults: Int { filterMemo.kept + scoreMemo.kept }
     /// Whether `filter` and `score` reuse kept verdicts (on by default; off, every call is made).
     public var reusesVerdicts = true
 

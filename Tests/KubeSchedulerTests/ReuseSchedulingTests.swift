@@ -71,7 +71,8 @@ struct ReuseSchedulingTests {
         try Self.expectSame(TwinSchedulingTests.source, "zone-binpack.lua", reused: { $0 > 0 })
     }
 
-    /// A score that reads the pod's name gives each pod a class of its own.
+    /// A score that reads the pod's name gives each pod a class of its own; after eight
+    /// such pods in a row nothing more is kept.
     @Test func aHookThatReadsTheNameReusesNothingAcrossPods() throws {
         let source = """
         return {
@@ -81,6 +82,11 @@ struct ReuseSchedulingTests {
         }
         """
         try Self.expectSame(source, "by-name.lua", reused: { $0 == 0 })
+        let lua = LuaSchedulerPlugin(try LoadedPlugin.load(source: source, file: "by-name.lua"))
+        _ = try Self.workload().run(lua: lua, seed: 3)
+        let calls = lua.costs.values.map(\.calls).reduce(0, +)
+        // 36 pods, 10 nodes, two hooks: the first eight pods' calls at most are kept.
+        #expect(lua.keptResults > 0 && lua.keptResults <= 8 * 10 * 2, "\(lua.keptResults) kept of \(calls)")
     }
 
     /// Code that runs outside a call on twins (here a PreScore that counts cycles in an

@@ -121,13 +121,8 @@ static int klh_each_loop(lua_State *L) {
         if (spans && k + KLH_PREFETCH_AHEAD < run->count && (run->reuse == NULL || !run->reuse[k + KLH_PREFETCH_AHEAD]))
             klh_each_prefetch(run, k + KLH_PREFETCH_AHEAD);
         if (run->reuse != NULL && run->reuse[k] && ctx->epoch == run->reuse_epoch) {
-            /* the host reuses the results of an earlier call (reads.c) */
-            klh_each_result *r = &run->out[k - run->base_index];
-            r->reused = 1;
-            r->on_twins = 0;
-            r->epoch = ctx->epoch;
-            r->instructions = r->nanoseconds = 0;
-            r->type1 = r->type2 = LUA_TNONE;
+            /* the host gives the results it kept (the rest of the record is not read) */
+            run->out[k - run->base_index].reused = 1;
             continue;
         }
         int twins = run->twins && k != run->on_views && run->straight_cost < run->budget;

@@ -103,7 +103,7 @@ typedef struct klh_each_result {
     double num1, num2;
     int64_t instructions;
     int64_t nanoseconds; /* when timed */
-    int reused;          /* not called: the host has its results (reuse) */
+    int reused;          /* not called: the host has its results (reuse); nothing else is set */
     int on_twins;        /* ran on twins: it changed nothing (reads.c) */
     int64_t epoch;       /* the state's code epoch when it returned */
 } klh_each_result;
